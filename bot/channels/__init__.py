@@ -1,0 +1,1 @@
+"""Channels: verify, parse and send. Nothing else lives here."""

@@ -1,0 +1,1 @@
+"""Conversation core: no web framework and no channel library is imported below this package."""

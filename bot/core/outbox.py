@@ -1,0 +1,112 @@
+"""Persistent outbox: messages a coordinator (or a late answer) sends, retried until delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.storage.database import Database
+from bot.storage.models import Conversation, Message, OutboxItem, OutboxStatus, Patient, utcnow
+
+if TYPE_CHECKING:
+    from bot.channels.base import OutboundChannel
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BASE_BACKOFF_SECONDS = 2.0
+
+
+def enqueue(session: AsyncSession, message: Message) -> OutboxItem:
+    """Queue an already-stored outbound message for delivery on its channel (same transaction)."""
+    item = OutboxItem(message=message, channel=message.channel)
+    session.add(item)
+    return item
+
+
+class OutboxDispatcher:
+    """Delivers pending outbox items through the registered channels, with backoff."""
+
+    def __init__(self, database: Database, channels: dict[str, OutboundChannel], poll_seconds: float = 0.5) -> None:
+        self._db = database
+        self._channels = channels
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+
+    def register(self, channel: OutboundChannel) -> None:
+        self._channels[channel.name] = channel
+
+    def wake(self) -> None:
+        """Deliver now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Loop forever (cancel to stop)."""
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:  # the loop must survive a database blip
+                logger.exception("outbox pass failed")
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
+
+    async def deliver_due(self, limit: int = 50) -> int:
+        """Try every due item once; return how many were sent."""
+        from bot.channels.base import RecipientUnreachable, TransientDeliveryError
+
+        sent = 0
+        async with self._db.session() as session:
+            query = (
+                select(OutboxItem)
+                .where(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.next_attempt_at <= utcnow())
+                .order_by(OutboxItem.id)
+                .limit(limit)
+                .options(selectinload(OutboxItem.message).selectinload(Message.conversation)
+                         .selectinload(Conversation.patient))
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            items = list((await session.execute(query)).scalars())
+            for item in items:
+                channel = self._channels.get(item.channel)
+                if channel is None:
+                    continue
+                patient: Patient = item.message.conversation.patient
+                item.attempts += 1
+                try:
+                    from bot.storage.conversations import to_outbound
+
+                    await channel.deliver(patient.external_id, to_outbound(item.message))
+                except RecipientUnreachable as exc:
+                    item.status = OutboxStatus.FAILED
+                    item.last_error = str(exc)[:500]
+                    patient.unreachable_reason = str(exc)[:200]
+                except TransientDeliveryError as exc:
+                    item.last_error = str(exc)[:500]
+                    self._reschedule(item, exc.retry_after)
+                except Exception as exc:  # unknown errors are retried, never lost
+                    logger.exception("outbox delivery failed")
+                    item.last_error = f"{type(exc).__name__}"[:500]
+                    self._reschedule(item, None)
+                else:
+                    item.status = OutboxStatus.SENT
+                    patient.unreachable_reason = None
+                    sent += 1
+        return sent
+
+    @staticmethod
+    def _reschedule(item: OutboxItem, retry_after: float | None) -> None:
+        if item.attempts >= MAX_ATTEMPTS:
+            item.status = OutboxStatus.FAILED
+            return
+        delay = retry_after if retry_after is not None else BASE_BACKOFF_SECONDS * 2 ** (item.attempts - 1)
+        item.next_attempt_at = utcnow() + timedelta(seconds=delay)

@@ -1,0 +1,101 @@
+"""Shared fixtures: databases on SQLite and on the real PostgreSQL, and a scripted dialogue engine."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.core.engine import EngineUnavailable
+from bot.core.messages import OutboundMessage
+from bot.storage.database import Database
+from bot.storage.migrate import upgrade
+
+# The machine's PostgreSQL (trust auth). Each test session works in its own database created
+# from this entry point, so parallel runs never see each other's rows.
+POSTGRES_ADMIN_URL = os.environ.get("MC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("MC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this session; fails (never skips) when PostgreSQL is down."""
+    name = f"mc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run a test on both embedded SQLite and the real PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        upgrade(url)
+        return url
+    url: str = request.getfixturevalue("postgres_url")
+    _truncate_all(url)
+    return url
+
+
+def _truncate_all(url: str) -> None:
+    from bot.storage import all_models  # noqa: F401
+    from bot.storage.database import sync_url
+    from bot.storage.models import Base
+
+    engine = create_engine(sync_url(url))
+    with engine.begin() as connection:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    yield db
+    await db.dispose()
+
+
+class ScriptedEngine:
+    """A dialogue engine for unit tests: records calls and answers from a script or a function."""
+
+    def __init__(self, answer: Any = None) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.answer = answer
+        self.down = False
+
+    async def respond(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
+        self.calls.append((sender_id, text, metadata))
+        if self.down:
+            raise EngineUnavailable("scripted outage")
+        if callable(self.answer):
+            result: list[OutboundMessage] = self.answer(sender_id, text, metadata)
+            return result
+        return [OutboundMessage(text=f"echo: {text}", custom={"lang": metadata.get("language")})]
+
+    async def healthy(self) -> bool:
+        return not self.down
+
+
+@pytest.fixture
+def engine() -> ScriptedEngine:
+    return ScriptedEngine()
