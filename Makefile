@@ -48,10 +48,9 @@ locales: $(APP_STAMP)
 	  if [ ! -f $$mo ] || [ $$po -nt $$mo ]; then $(VENV)/bin/pybabel compile --use-fuzzy --statistics -d locales -D messages -l $$l || exit 1; fi; \
 	done
 
-# Maintainers: refresh the catalogs after adding t(language, "…") strings.
+# Maintainers: refresh the catalogs after adding t(language, "…") strings (translations: locales/sources/*.yml).
 extract-messages: $(APP_STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k t:2 --no-location --sort-output -o locales/messages.pot bot
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(VENV)/bin/python scripts/update_catalogs.py
 
 bench: install
 	$(VENV)/bin/python -m bench.turns

@@ -1,3 +1,4 @@
 """Import every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from bot.handoff import models as handoff_models  # noqa: F401
 from bot.storage import models  # noqa: F401

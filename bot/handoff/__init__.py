@@ -1,0 +1,1 @@
+"""Handoff to human coordinators: cases, intake with consent, ownership, coordinators and audit."""
