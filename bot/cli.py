@@ -68,12 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
 def extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-commands contributed by feature packages (each module exposes ``register(sub)``)."""
     import importlib
-
     import importlib.util
 
     registrars = []
     for module_name in COMMAND_MODULES:
-        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(module_name) is None:
+        package = module_name.rsplit(".", 1)[0]
+        if importlib.util.find_spec(package) is None or importlib.util.find_spec(module_name) is None:
             continue
         module = importlib.import_module(module_name)
         registrars.append(module.register)
@@ -83,7 +83,8 @@ def extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argum
 # Feature modules that contribute sub-commands (each exposes ``register(sub)``).
 COMMAND_MODULES: list[str] = [
     "bot.kb.cli",  # knowledge check
-    "bot.handoff.cli",  # create-admin, erase
+    "bot.handoff.cli",  # erase
+    "bot.console.cli",  # create-admin
     "bot.channels.telegram_cli",  # telegram set-webhook
     "bot.channels.wechat_cli",  # wechat push-menu
     "bot.webchat.shell",  # shell (terminal chat)

@@ -1,7 +1,8 @@
 """Interface strings through gettext catalogs (``locales/<lang>/LC_MESSAGES/messages.mo``).
 
 Mark a string with ``t(language, "English text", name=value)``; ``pybabel extract`` finds it
-(keyword ``t:2``). Numbers, dates and RMB amounts go through babel for the patient's locale.
+(keyword ``t:2``); a constant translated later is marked ``N_("…")``. Numbers, dates and RMB
+amounts go through babel for the patient's locale.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ RTL_LANGUAGES = frozenset({"ar"})
 def translations(language: str, locales_dir: str = str(LOCALES_DIR)) -> gettext.NullTranslations:
     """Compiled catalog of a language; falls back to the English source strings."""
     return gettext.translation(DOMAIN, localedir=locales_dir, languages=[language], fallback=True)
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction where it is translated later (constants, button titles)."""
+    return message
 
 
 def t(language: str, message: str, **params: object) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.channels.base import OutboundChannel
 from bot.core.conversation import ConversationService
@@ -11,6 +12,7 @@ from bot.core.engine import RasaEngine
 from bot.core.events import EventBus, InProcessEventBus
 from bot.core.locks import InProcessKeyedLock, KeyedLock
 from bot.core.outbox import OutboxDispatcher
+from bot.handoff.attachments import CaseAttachmentStore
 from bot.settings import Settings
 from bot.storage.database import Database
 
@@ -28,7 +30,7 @@ class Runtime:
     outbox: OutboxDispatcher
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
     # Long-running jobs started with the application (polling, workers), by name.
-    background_jobs: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    background_jobs: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -45,6 +47,8 @@ def build_runtime(settings: Settings) -> Runtime:
     conversations = ConversationService(
         database, engine, events, locks, tuple(settings.languages), settings.default_language
     )
+    conversations.attachments = CaseAttachmentStore(database, settings.attachments_max_bytes)
+    conversations.attachment_limit_bytes = settings.attachments_max_bytes
     channels: dict[str, OutboundChannel] = {}
     outbox = OutboxDispatcher(database, channels)
     return Runtime(settings, database, engine, events, locks, conversations, outbox, channels)

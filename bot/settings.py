@@ -21,7 +21,7 @@ from pydantic_settings import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LANGUAGES = ("en", "zh", "ru", "ar", "ko", "ja")
-DEV_SECRET = "dev-insecure-secret-change-me"
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 (refused outside development)
 
 
 class DatabaseSettings(BaseModel):
@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     rasa_token: SecretStr = SecretStr(DEV_SECRET)
     rate_limit_per_minute: int = Field(30, ge=1)
+    attachments_max_bytes: int = Field(20 * 1024 * 1024, ge=1)
 
     database: DatabaseSettings = DatabaseSettings()
     rasa: RasaSettings = RasaSettings()

@@ -43,7 +43,7 @@ def refresh(check_only: bool) -> int:
     pybabel = str(Path(sys.executable).parent / "pybabel")
     pot = LOCALES / "messages.pot"
     subprocess.run(
-        [pybabel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "t:2", "--no-location", "--sort-output",
+        [pybabel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "t:2", "-k", "N_", "--no-location", "--sort-output",
          "--omit-header", "-o", str(pot), str(ROOT / "bot")],
         check=True, capture_output=True,
     )

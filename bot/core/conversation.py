@@ -62,6 +62,7 @@ class ConversationService:
         self._default_language = default_language
         # Set by the handoff package: where patients' files go (their open case).
         self.attachments: AttachmentStore | None = None
+        self.attachment_limit_bytes = 20 * 1024 * 1024
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one inbound message; a redelivered message gets its first answer back, not a new one."""
@@ -132,7 +133,8 @@ class ConversationService:
                 text = t(turn.language, "Thank you, I added {filename} to your case.", filename=attachment.filename)
                 replies.append(OutboundMessage(text=text, custom={"attachment": "stored"}))
             else:
-                text = t(turn.language, outcome.reason or "Sorry, I cannot receive files here.")
+                limit_mb = self.attachment_limit_bytes // (1024 * 1024)
+                text = t(turn.language, outcome.reason or "Sorry, I cannot receive files here.", limit_mb=limit_mb)
                 replies.append(OutboundMessage(text=text, custom={"attachment": "rejected"}))
         await self._store_replies(turn, inbound.channel, replies)
         return TurnResult(replies, turn.patient_id, turn.conversation_id, turn.language)

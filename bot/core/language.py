@@ -72,7 +72,7 @@ def choose_language(
 ) -> str:
     """The language to answer in: a locked choice wins, then detection, then memory, hint, default."""
     if locked and remembered in supported:
-        return remembered  # type: ignore[return-value]
+        return str(remembered)
     if text.startswith("/"):
         return remembered or normalize_hint(hint, supported) or default
     if remembered and len(_LETTERS.findall(text)) < MIN_LETTERS_TO_SWITCH:

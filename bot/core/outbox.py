@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -53,10 +54,8 @@ class OutboxDispatcher:
                 await self.deliver_due()
             except Exception:  # the loop must survive a database blip
                 logger.exception("outbox pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
-            except TimeoutError:
-                pass
             self._wakeup.clear()
 
     async def deliver_due(self, limit: int = 50) -> int:
@@ -73,7 +72,7 @@ class OutboxDispatcher:
                 .options(selectinload(OutboxItem.message).selectinload(Message.conversation)
                          .selectinload(Conversation.patient))
             )
-            if session.bind.dialect.name == "postgresql":
+            if self._db.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             items = list((await session.execute(query)).scalars())
             for item in items:

@@ -28,7 +28,10 @@ class CaseStatus(enum.StrEnum):
 
 
 class CaseStage(enum.StrEnum):
-    """The agency pipeline of seed 000: intake → records → pre-assessment/estimate → visa → travel → treatment → follow-up."""
+    """The agency pipeline of seed 000.
+
+    intake → records → pre-assessment and cost estimate → visa letter → travel → treatment → follow-up.
+    """
 
     INTAKE = "intake"
     RECORDS = "records"
