@@ -95,7 +95,43 @@ class ScriptedEngine:
     async def healthy(self) -> bool:
         return not self.down
 
+    async def forget(self, sender_id: str) -> None:
+        self.forgotten = [*getattr(self, "forgotten", []), sender_id]
+
+    async def aclose(self) -> None:
+        return None
+
 
 @pytest.fixture
 def engine() -> ScriptedEngine:
     return ScriptedEngine()
+
+
+def make_runtime(database_url: str, engine: ScriptedEngine, **overrides: Any) -> Any:
+    """A Runtime on ``database_url`` whose dialogue engine is ``engine`` (for app-level tests)."""
+    from bot.core.conversation import ConversationService
+    from bot.runtime import build_runtime
+    from bot.settings import Settings
+
+    settings = Settings(environment="test", database={"url": database_url}, **overrides)
+    runtime = build_runtime(settings)
+    runtime.engine = engine  # type: ignore[assignment]
+    service: ConversationService = runtime.conversations
+    service._engine = engine
+    return runtime
+
+
+@pytest.fixture
+async def app_client(database_url: str, engine: ScriptedEngine) -> AsyncIterator[Any]:
+    """An httpx client on the FastAPI app (lifespan running) with the scripted engine."""
+    import httpx
+
+    from bot.app import create_app
+
+    runtime = make_runtime(database_url, engine)
+    app = create_app(runtime.settings, runtime)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            client.runtime = runtime  # type: ignore[attr-defined]
+            yield client

@@ -1,0 +1,78 @@
+"""The REST channel contract: Rasa-compatible body and replies, and clear errors for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from bot.storage.models import Message
+
+
+async def _messages(client: Any) -> int:
+    async with client.runtime.database.session() as session:
+        return int((await session.execute(select(func.count()).select_from(Message))).scalar_one())
+
+
+async def test_a_message_gets_rasa_shaped_replies(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "hello"})
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "web-1", "text": "echo: hello", "custom": {"lang": "en"}}]
+
+
+async def test_language_hint_and_message_id_are_used(app_client: httpx.AsyncClient) -> None:
+    body = {"sender": "web-2", "message": "/greet", "metadata": {"language": "ko", "message_id": "x1"}}
+    first = await app_client.post("/webhooks/rest/webhook", json=body)
+    again = await app_client.post("/webhooks/rest/webhook", json=body)
+    assert first.json()[0]["custom"] == {"lang": "ko"}
+    assert again.json() == first.json()
+    assert await _messages(app_client) == 2  # one inbound, one reply
+
+
+async def test_non_json_is_400(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post("/webhooks/rest/webhook", content=b"{not json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_json"
+    assert await _messages(app_client) == 0
+
+
+async def test_missing_or_wrong_fields_are_422_naming_the_field(app_client: httpx.AsyncClient) -> None:
+    for body, field in (
+        ({"message": "hi"}, "sender"),
+        ({"sender": "a", "message": 5}, "message"),
+        ({"sender": "a", "message": "hi", "metadata": {"language": 3}}, "metadata.language"),
+        ({"sender": "a", "message": "   "}, "message"),
+        ({"sender": "a", "message": "hi", "extra": 1}, "extra"),
+    ):
+        response = await app_client.post("/webhooks/rest/webhook", json=body)
+        assert response.status_code == 422, body
+        assert field in [item["field"] for item in response.json()["detail"]], response.json()
+    assert await _messages(app_client) == 0
+
+
+async def test_message_over_4096_characters_is_413(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post("/webhooks/rest/webhook", json={"sender": "a", "message": "x" * 4097})
+    assert response.status_code == 413
+    assert response.json()["error"] == "message_too_long"
+    ok = await app_client.post("/webhooks/rest/webhook", json={"sender": "a", "message": "x" * 4096})
+    assert ok.status_code == 200
+
+
+async def test_database_outage_is_503_and_the_retry_is_processed_once(app_client: httpx.AsyncClient) -> None:
+    runtime = app_client.runtime  # type: ignore[attr-defined]
+    healthy_engine = runtime.database.engine
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    broken = create_async_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    runtime.database.sessions = async_sessionmaker(broken, expire_on_commit=False)
+    body = {"sender": "a", "message": "hello", "metadata": {"message_id": "outage-1"}}
+    response = await app_client.post("/webhooks/rest/webhook", json=body)
+    assert response.status_code == 503
+    assert response.json()["error"] == "storage_unavailable"
+    await broken.dispose()
+    runtime.database.sessions = async_sessionmaker(healthy_engine, expire_on_commit=False)
+    for _ in range(2):
+        retried = await app_client.post("/webhooks/rest/webhook", json=body)
+        assert retried.status_code == 200
+    assert await _messages(app_client) == 2
