@@ -7,6 +7,7 @@ application refuses to start with a missing or default secret.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -90,10 +91,25 @@ class TelegramSettings(BaseModel):
     bot_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     max_attachment_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    # Telegram's flood limit for the whole bot (messages per second); 0 turns PTB's limiter off.
+    max_messages_per_second: float = Field(30.0, ge=0)
+    polling_timeout_seconds: int = Field(25, ge=0, le=50)
 
     @property
     def enabled(self) -> bool:
         return self.bot_token is not None and bool(self.bot_token.get_secret_value())
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> TelegramSettings:
+        # Without the secret anyone who guesses the URL could post forged updates.
+        if self.enabled and self.mode == "webhook":
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+                raise ValueError(
+                    "webhook_secret: webhook mode needs MC_TELEGRAM__WEBHOOK_SECRET set to 16-256 characters "
+                    "of A-Z, a-z, 0-9, _ and -"
+                )
+        return self
 
 
 class WeChatSettings(BaseModel):
@@ -235,19 +251,3 @@ def load_settings() -> Settings:
 def get_settings() -> Settings:
     """Process-wide settings (cached)."""
     return load_settings()
-import re
-    # Telegram's flood limit for the whole bot (messages per second); 0 turns PTB's limiter off.
-    max_messages_per_second: float = Field(30.0, ge=0)
-    polling_timeout_seconds: int = Field(25, ge=0, le=50)
-    @model_validator(mode="after")
-    def _webhook_needs_a_secret(self) -> TelegramSettings:
-        # Without the secret anyone who guesses the URL could post forged updates.
-        if self.enabled and self.mode == "webhook":
-            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-                raise ValueError(
-                    "webhook_secret: webhook mode needs MC_TELEGRAM__WEBHOOK_SECRET set to 16-256 characters "
-                    "of A-Z, a-z, 0-9, _ and -"
-                )
-        return self
-
