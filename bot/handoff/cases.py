@@ -16,7 +16,7 @@ topic, whose ``custom`` holds ``{"handoff": "case_opened", "case_number": ...}``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -71,6 +71,11 @@ class CaseStatusSummary:
     coordinator_replied: bool
     opened_at: datetime
     first_response_at: datetime | None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (SQLite hands back naive datetimes for values stored in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- numbering and lookup -------------------------------------------------------------------------
@@ -202,7 +207,7 @@ async def open_case(
             existing.consent_at = existing.consent_at or consent_at
         if priority is CasePriority.URGENT and existing.priority is not CasePriority.URGENT:
             existing.priority = CasePriority.URGENT
-            existing.sla_due_at = min(existing.sla_due_at, sla_due(now, priority, settings))
+            existing.sla_due_at = min(as_utc(existing.sla_due_at), sla_due(now, priority, settings))
             record(session, "case_escalated", case_number=existing.number,
                    details={"trigger": trigger.value, "priority": priority.value})
         existing.updated_at = now
@@ -309,7 +314,7 @@ async def set_priority(
     previous = case.priority
     case.priority = priority
     if priority is CasePriority.URGENT and case.first_response_at is None:
-        case.sla_due_at = min(case.sla_due_at, sla_due(utcnow(), priority, settings))
+        case.sla_due_at = min(as_utc(case.sla_due_at), sla_due(utcnow(), priority, settings))
     case.updated_at = utcnow()
     record(session, "priority_changed", actor_id=actor_id, case_number=case.number,
            details={"from": previous.value, "to": priority.value})
