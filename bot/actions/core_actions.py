@@ -1,14 +1,26 @@
-"""Greeting, goodbye and fallback: localized through the gettext catalogs."""
+"""Greeting, goodbye, acknowledgement and fallback: localized through the gettext catalogs."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.context import language_of, patient_of
+from bot.actions.context import database, language_of, patient_of
+from bot.actions.replies import say, topic_buttons
 from bot.i18n import t
+from bot.storage.models import UnansweredQuestion
+
+logger = logging.getLogger(__name__)
+
+# Intents that mean "the bot did not understand" (low confidence, or off-topic).
+MISS_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+# The second consecutive miss offers a human instead of a third clarifying question.
+MISSES_BEFORE_HANDOFF = 2
+HANDOFF_OFFER_ACTION = "action_offer_handoff"
 
 
 class ActionGreet(Action):
@@ -30,7 +42,7 @@ class ActionGreet(Action):
                 "Hello! I am MedConcierge. I can help with visas, appointments, payment and insurance "
                 "for medical treatment in China. I do not give medical advice.",
             )
-        dispatcher.utter_message(text=text, json_message={"intent": "greet"})
+        say(dispatcher, text, "greet", topic_buttons(language))
         return []
 
 
@@ -43,12 +55,53 @@ class ActionGoodbye(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=t(language_of(tracker), "Goodbye! Write again any time."))
+        say(dispatcher, t(language_of(tracker), "Goodbye! Write again any time."), "goodbye")
         return []
 
 
+class ActionAcknowledge(Action):
+    """A "yes"/"no" outside any form: acknowledge and show the topics."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = language_of(tracker)
+        intent = str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "affirm")
+        say(dispatcher, t(language, "All right. What else can I help you with?"), intent, topic_buttons(language))
+        return []
+
+
+def consecutive_misses(tracker: Tracker) -> int:
+    """How many of the patient's latest messages in a row the bot did not understand (this one included)."""
+    misses = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in MISS_INTENTS:
+            break
+        misses += 1
+    return max(misses, 1)
+
+
+async def log_unanswered(tracker: Tracker, language: str) -> None:
+    """Store the question for the console's report of unanswered questions (never logged as text)."""
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    if not text or text.startswith("/"):
+        return
+    patient = await patient_of(tracker)
+    if patient is None:
+        logger.warning("unanswered question of an unknown sender not stored")
+        return
+    async with database().session() as session:
+        session.add(UnansweredQuestion(patient_id=patient.id, language=language, text=text[:4000]))
+
+
 class ActionDefaultFallback(Action):
-    """Asks the patient to rephrase when the bot did not understand."""
+    """A miss: first a clarifying question with topic buttons, on the second miss in a row a coordinator."""
 
     def name(self) -> str:
         return "action_default_fallback"
@@ -57,8 +110,12 @@ class ActionDefaultFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = language_of(tracker)
-        dispatcher.utter_message(
-            text=t(language, "Sorry, I did not understand. Could you rephrase?"),
-            json_message={"fallback": True},
-        )
+        intent = str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "nlu_fallback")
+        await log_unanswered(tracker, language)
+        misses = consecutive_misses(tracker)
+        if misses >= MISSES_BEFORE_HANDOFF:
+            say(dispatcher, t(language, "Sorry, I still did not understand."), intent, fallback=True, misses=misses)
+            return [FollowupAction(HANDOFF_OFFER_ACTION)]
+        text = t(language, "Sorry, I did not quite understand. Which topic is your question about?")
+        say(dispatcher, text, intent, topic_buttons(language), fallback=True, misses=misses)
         return []

@@ -1,0 +1,39 @@
+"""Shared pieces of the button-driven forms: choices, their buttons and slot validation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.i18n import t
+
+CHOOSE_INTENT = "choose"
+
+
+def choice_buttons(language: str, slot: str, choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """Buttons whose payload fills ``slot`` (``/choose{"slot":"value"}``); titles are msgids."""
+    return [
+        {"title": t(language, title), "payload": f'/{CHOOSE_INTENT}{{"{slot}":"{value}"}}'}
+        for value, title in choices
+    ]
+
+
+def valid_choice(value: Any, choices: Sequence[tuple[str, str]]) -> str | None:
+    """The value when it is one of the choices, else None (the form asks again)."""
+    allowed = {v for v, _title in choices}
+    return str(value) if isinstance(value, str) and value in allowed else None
+
+
+def title_of(language: str, value: str | None, choices: Sequence[tuple[str, str]]) -> str:
+    """The localized title of a chosen value (for the summary of the patient's answers)."""
+    for choice, title in choices:
+        if choice == value:
+            return t(language, title)
+    return "—"
+
+
+def slot_text(tracker: Tracker, name: str) -> str | None:
+    value = tracker.get_slot(name)
+    return str(value) if value is not None else None

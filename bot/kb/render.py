@@ -1,0 +1,73 @@
+"""An entry's answer in one language: amounts formatted by babel, and a short source footer.
+
+Arabic: babel puts RIGHT-TO-LEFT / ARABIC LETTER MARKs into Arabic currency and medium dates
+(``\u200f486.00\xa0CN¥``, ``26\u200f/11\u200f/2026``). Copied between apps or shown by clients that
+drop them they end up as stray invisible characters, so we strip every bidi control from what we
+insert and use the long Arabic date (``26 نوفمبر 2026``), which reads correctly without marks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from bot.i18n import babel_locale, format_rmb, t
+from bot.kb.schema import Amount, KnowledgeEntry
+
+# LRM, RLM, ALM, the embeddings/overrides and the isolates.
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi(text: str) -> str:
+    """Remove Unicode bidi control characters."""
+    return BIDI_CONTROLS.sub("", text)
+
+
+def format_amount(amount: Amount, language: str) -> str:
+    """An amount in the patient's locale (RMB through bot.i18n.format_rmb), without bidi marks."""
+    if amount.currency == "CNY":
+        return strip_bidi(format_rmb(amount.value, language))
+    return strip_bidi(format_currency(amount.value, amount.currency, locale=babel_locale(language)))
+
+
+def format_reviewed(day: date, language: str) -> str:
+    """The review date in the patient's locale (long form for Arabic: no marks needed)."""
+    length = "long" if language == "ar" else "medium"
+    return strip_bidi(format_date(day, format=length, locale=babel_locale(language)))
+
+
+def answer_text(entry: KnowledgeEntry, language: str) -> str:
+    """The answer body with ``{amount}`` placeholders filled; English when the language is missing."""
+    text = entry.answer.get(language) or entry.answer.get("en") or next(iter(entry.answer.values()))
+    if not entry.amounts:
+        return text
+    values = {name: format_amount(amount, language) for name, amount in entry.amounts.items()}
+    return text.format(**values)
+
+
+def render_footer(entries: Sequence[KnowledgeEntry], language: str) -> str:
+    """``Source: <seed file>, reviewed <date>`` for each distinct source of the entries."""
+    lines: list[str] = []
+    for entry in entries:
+        line = t(language, "Source: {seed}, reviewed {date}", seed=entry.source.seed,
+                 date=format_reviewed(entry.reviewed, language))
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def render_answer(entry: KnowledgeEntry, language: str) -> str:
+    """One entry's answer followed by its footer."""
+    return render_entries([entry], language)
+
+
+def render_entries(entries: Sequence[KnowledgeEntry], language: str, heading: str | None = None) -> str:
+    """Several entries composed into one reply (optionally under a heading), with one footer block."""
+    parts = [heading] if heading else []
+    parts.extend(answer_text(entry, language) for entry in entries)
+    parts.append("— " + render_footer(entries, language).replace("\n", "\n— "))
+    return "\n\n".join(parts)
