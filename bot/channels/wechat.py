@@ -1,0 +1,368 @@
+"""WeChat official-account channel: turns verified WeChat messages into core turns and sends replies.
+
+The 5-second rule: WeChat waits 5 s for the HTTP answer and retries three times. Each message's
+turn runs as a task; if it finishes within ``passive_reply_seconds`` and fits one message, the answer
+goes back as the passive XML reply. Otherwise WeChat gets ``success`` at once and the turn's stored
+replies are queued in the persistent outbox, which sends them through the customer-service API.
+The decision is taken once per message (``turn:<id>`` in the shared state): a retry while the turn
+runs waits for that decision, a retry after a passive answer gets the same text again (WeChat
+retries only when it did not receive it), and a retry after the customer-service path gets
+``success``. The core also deduplicates on ``external_message_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
+
+from bot.channels.base import DeliveryError
+from bot.channels.wechat_client import WeChatApi
+from bot.channels.wechat_render import (
+    MAX_MESSAGE_BYTES,
+    choose_option,
+    offered_options,
+    render_message,
+    render_turn,
+    split_text,
+    utf8_len,
+)
+from bot.channels.wechat_state import StateStore
+from bot.core.conversation import ConversationService
+from bot.core.messages import Attachment, InboundMessage, OutboundMessage
+from bot.core.outbox import OutboxDispatcher, enqueue
+from bot.i18n import N_, t
+from bot.storage.conversations import find_by_external_id
+from bot.storage.database import Database
+from bot.storage.models import Direction, Message, OutboxItem, Patient
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+TURN_TTL_SECONDS = 300  # WeChat retries within 15 s; later copies are replays the core ignores
+OPTIONS_TTL_SECONDS = 7 * 24 * 3600
+MAX_TEXT_CHARS = 4096
+IMAGE_SUFFIXES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+WELCOME = N_(
+    "Welcome to MedConcierge! I can help with visas, appointments, payment and insurance for medical treatment "
+    "in China. I do not give medical advice. Choose a topic in the menu below or write your question."
+)
+CONSENT_NOTICE = N_(
+    "Privacy: we keep this conversation to answer you and so that a coordinator can help you. We will ask for "
+    "your consent before we store any information about your health."
+)
+PLEASE_TYPE = N_("Sorry, I could not understand this voice message. Please type your question.")
+LOCATION_THANKS = N_("Thank you for sharing your location. Please type your question, for example the city where "
+                     "you would like to be treated.")
+LINK_THANKS = N_("Thank you for the link. Please tell me in a few words what you would like to know.")
+UNSUPPORTED = N_("Sorry, I can only read text and images here. Please type your question.")
+IMAGE_FAILED = N_("Sorry, I could not receive your image. Please send it again.")
+MENU_GONE = N_("Sorry, this menu item is no longer available. Please type your question.")
+
+
+@dataclass(frozen=True)
+class CoreTurn:
+    """A message for the conversation core."""
+
+    ext_id: str
+    openid: str
+    text: str
+    media_id: str | None = None
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelReply:
+    """A message the channel answers itself (events, unsupported types); ``msgids`` are translated."""
+
+    openid: str
+    msgids: tuple[str, ...]
+
+
+@dataclass
+class _Answer:
+    replies: list[OutboundMessage]
+    duplicate: bool = False
+    stored: bool = True  # False: a channel apology that is not in the conversation
+
+
+@dataclass
+class _Flight:
+    """A turn in progress in this process; retries of the same message wait for its decision."""
+
+    decided: asyncio.Event = field(default_factory=asyncio.Event)
+    text: str | None = None
+
+    def settle(self, text: str | None) -> None:
+        self.text = text
+        self.decided.set()
+
+    async def outcome(self, wait_seconds: float) -> str | None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.decided.wait(), wait_seconds)
+        return self.text if self.decided.is_set() else None
+
+
+def parse_message(fields: dict[str, str]) -> Any:
+    """The wechatpy message or event object of a parsed XML document."""
+    message_type = fields.get("MsgType", "").lower()
+    if message_type == "event":
+        event = fields.get("Event", "").lower()
+        if event == "subscribe" and fields.get("EventKey", "").startswith("qrscene_"):
+            event = "subscribe_scan"
+        return EVENT_TYPES.get(event, UnknownMessage)(fields)
+    return MESSAGE_TYPES.get(message_type, UnknownMessage)(fields)
+
+
+class WeChatChannel:
+    """Inbound turns (passive or deferred answers) and outbound delivery for the WeChat channel."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        conversations: ConversationService,
+        database: Database,
+        outbox: OutboxDispatcher,
+        api: WeChatApi,
+        state: StateStore,
+        *,
+        passive_seconds: float,
+        default_language: str,
+        menu_keys: frozenset[str],
+        max_attachment_bytes: int,
+    ) -> None:
+        self._conversations = conversations
+        self._db = database
+        self._outbox = outbox
+        self._api = api
+        self._state = state
+        self._passive_seconds = passive_seconds
+        self._default_language = default_language
+        self._menu_keys = menu_keys
+        self._max_attachment_bytes = max_attachment_bytes
+        self._inflight: dict[str, _Flight] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # Outbound -----------------------------------------------------------------------------------
+
+    async def deliver(self, external_user_id: str, message: OutboundMessage) -> None:
+        """Send one stored reply through the customer-service API, split under the text limit."""
+        text = render_message(message)
+        for piece in split_text(text):
+            await self._api.send_text(external_user_id, piece)
+        if message.buttons:
+            await self._remember_options(external_user_id, [message])
+
+    # Inbound ------------------------------------------------------------------------------------
+
+    def classify(self, fields: dict[str, str]) -> CoreTurn | ChannelReply | None:
+        """What to do with a message: a core turn, a channel reply, or nothing (``success``)."""
+        message = parse_message(fields)
+        openid = str(message.source or "")
+        kind = message.type
+        if kind == "text":
+            text = str(message.content or "")[:MAX_TEXT_CHARS]
+            return CoreTurn(str(message.id), openid, text) if text.strip() else ChannelReply(openid, (UNSUPPORTED,))
+        if kind == "image":
+            return CoreTurn(str(message.id), openid, "", media_id=str(message.media_id or ""),
+                            language_hint=self._default_language)
+        if kind == "voice":
+            recognition = str(message.recognition or "").strip()
+            if recognition:
+                return CoreTurn(str(message.id), openid, recognition[:MAX_TEXT_CHARS])
+            return ChannelReply(openid, (PLEASE_TYPE,))
+        if kind == "location":
+            return ChannelReply(openid, (LOCATION_THANKS,))
+        if kind == "link":
+            title = str(message.title or "").strip()
+            return CoreTurn(str(message.id), openid, title[:MAX_TEXT_CHARS]) if title else ChannelReply(
+                openid, (LINK_THANKS,))
+        if kind == "event":
+            return self._classify_event(message, openid, fields)
+        return ChannelReply(openid, (UNSUPPORTED,))
+
+    def _classify_event(self, event: Any, openid: str, fields: dict[str, str]) -> CoreTurn | ChannelReply | None:
+        name = str(event.event)
+        if name in ("subscribe", "subscribe_scan"):
+            return ChannelReply(openid, (WELCOME, CONSENT_NOTICE))
+        if name == "click":
+            key = str(fields.get("EventKey", ""))
+            if key not in self._menu_keys:
+                return ChannelReply(openid, (MENU_GONE,))
+            # Events have no MsgId: WeChat's advice is FromUserName + CreateTime.
+            ext_id = f"{openid}:{fields.get('CreateTime', '')}:click"
+            return CoreTurn(ext_id, openid, key, language_hint=self._default_language)
+        return None  # unsubscribe, view, location reports, job notifications: nothing to answer
+
+    async def respond(self, fields: dict[str, str]) -> str | None:
+        """The passive reply text for a verified message, or None to answer ``success``."""
+        action = self.classify(fields)
+        if action is None:
+            return None
+        if isinstance(action, ChannelReply):
+            language = await self._known_language(action.openid)
+            return "\n\n".join(t(language, msgid) for msgid in action.msgids)
+        return await self._answer(action)
+
+    async def _answer(self, turn: CoreTurn) -> str | None:
+        flight = self._inflight.get(turn.ext_id)
+        if flight is not None:
+            return await flight.outcome(self._passive_seconds)
+        key = f"turn:{turn.ext_id}"
+        if not await self._state.add(key, {"state": "running"}, TURN_TTL_SECONDS):
+            record = await self._state.get(key)
+            if isinstance(record, dict) and record.get("state") == "passive":
+                return str(record.get("text") or "") or None
+            return None  # running in another worker, or delivered by the customer-service API
+        flight = _Flight()
+        self._inflight[turn.ext_id] = flight
+        task = asyncio.create_task(self._run_turn(turn), name=f"wechat-turn-{turn.ext_id}")
+        self._keep(task)
+        try:
+            await asyncio.wait({task}, timeout=self._passive_seconds)
+        except asyncio.CancelledError:
+            # WeChat hung up: the turn still runs and its answer goes out by the customer-service API.
+            if not task.done():
+                self._keep(asyncio.get_running_loop().create_task(self._defer(key, flight, turn, task)))
+            raise
+        if not task.done():
+            await self._defer(key, flight, turn, task)
+            return None
+        try:
+            return await self._decide(key, flight, turn, task)
+        finally:
+            self._inflight.pop(turn.ext_id, None)
+
+    async def _decide(self, key: str, flight: _Flight, turn: CoreTurn, task: asyncio.Task[_Answer]) -> str | None:
+        """The turn finished within the window: passive reply if it fits one message."""
+        error = task.exception()
+        if error is not None:
+            # Nothing was answered: forget the claim so WeChat's retry runs the turn again.
+            await self._state.delete(key)
+            flight.settle(None)
+            raise error
+        answer = task.result()
+        text = render_turn(answer.replies)
+        if answer.duplicate or not text:
+            await self._state.put(key, {"state": "done"}, TURN_TTL_SECONDS)
+            flight.settle(None)
+            return None
+        if utf8_len(text) <= MAX_MESSAGE_BYTES:
+            await self._state.put(key, {"state": "passive", "text": text}, TURN_TTL_SECONDS)
+            flight.settle(text)
+            return text
+        await self._state.put(key, {"state": "cs"}, TURN_TTL_SECONDS)
+        flight.settle(None)
+        await self._send_late(turn, answer)
+        return None
+
+    async def _defer(self, key: str, flight: _Flight, turn: CoreTurn, task: asyncio.Task[_Answer]) -> None:
+        """Past the passive window: answer ``success`` now, deliver by the customer-service API later."""
+        flight.settle(None)
+        await self._state.put(key, {"state": "cs"}, TURN_TTL_SECONDS)
+
+        def finished(done: asyncio.Task[_Answer]) -> None:
+            self._inflight.pop(turn.ext_id, None)
+            if done.cancelled() or done.exception() is not None:
+                logger.error("WeChat turn failed after the passive window", exc_info=done.exception())
+                return
+            self._keep(asyncio.get_running_loop().create_task(self._send_late(turn, done.result())))
+
+        task.add_done_callback(finished)
+
+    async def _run_turn(self, turn: CoreTurn) -> _Answer:
+        attachments: tuple[Attachment, ...] = ()
+        text = turn.text
+        if turn.media_id is not None:
+            try:
+                data, content_type = await self._api.download_media(turn.media_id, self._max_attachment_bytes)
+            except DeliveryError as exc:
+                logger.warning("WeChat image download failed: %s", exc)
+                language = await self._known_language(turn.openid)
+                return _Answer([OutboundMessage(text=t(language, IMAGE_FAILED))], stored=False)
+            suffix = IMAGE_SUFFIXES.get(content_type, "bin")
+            attachments = (Attachment(f"wechat-image-{turn.ext_id}.{suffix}", content_type, data),)
+        else:
+            text = await self._map_option(turn.openid, text)
+        inbound = InboundMessage(
+            channel=CHANNEL,
+            external_user_id=turn.openid,
+            text=text,
+            external_message_id=turn.ext_id,
+            language_hint=turn.language_hint,
+            attachments=attachments,
+        )
+        result = await self._conversations.handle(inbound)
+        if not result.duplicate:
+            await self._remember_options(turn.openid, result.replies)
+        return _Answer(result.replies, duplicate=result.duplicate)
+
+    async def _send_late(self, turn: CoreTurn, answer: _Answer) -> None:
+        """Queue the turn's stored replies in the outbox (channel apologies are sent directly)."""
+        if answer.duplicate or not answer.replies:
+            return
+        if not answer.stored:
+            for reply in answer.replies:
+                try:
+                    await self.deliver(turn.openid, reply)
+                except DeliveryError as exc:
+                    logger.warning("WeChat apology not delivered: %s", exc)
+            return
+        async with self._db.session() as session:
+            inbound = await find_by_external_id(session, CHANNEL, turn.ext_id)
+            if inbound is None:
+                return
+            query = select(Message).where(
+                Message.reply_to_id == inbound.id, Message.direction == Direction.OUTBOUND
+            ).order_by(Message.id)
+            rows = list((await session.execute(query)).scalars())
+            ids = [row.id for row in rows]
+            queued = set((await session.execute(
+                select(OutboxItem.message_id).where(OutboxItem.message_id.in_(ids))
+            )).scalars()) if ids else set()
+            for row in rows:
+                if row.id not in queued:
+                    enqueue(session, row)
+        self._outbox.wake()
+
+    # Options and language -----------------------------------------------------------------------
+
+    async def _map_option(self, openid: str, text: str) -> str:
+        """A numeric reply to offered options becomes the option's payload."""
+        if len(text.strip()) > 4:
+            return text
+        options = await self._state.get(f"options:{openid}")
+        if not isinstance(options, list):
+            return text
+        return choose_option(text, options) or text
+
+    async def _remember_options(self, openid: str, replies: list[OutboundMessage]) -> None:
+        options = offered_options(replies)
+        if options:
+            await self._state.put(f"options:{openid}", [b.as_dict() for b in options], OPTIONS_TTL_SECONDS)
+        else:
+            await self._state.delete(f"options:{openid}")
+
+    async def _known_language(self, openid: str) -> str:
+        """The patient's remembered language; WeChat tells us none, so the channel default otherwise."""
+        query = select(Patient.language).where(Patient.channel == CHANNEL, Patient.external_id == openid)
+        async with self._db.session() as session:
+            language = (await session.execute(query)).scalar_one_or_none()
+        return language or self._default_language
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def aclose(self) -> None:
+        """Let running turns finish briefly at shutdown (their replies are stored by the core)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=5.0)
