@@ -122,6 +122,8 @@ class WeChatSettings(BaseModel):
     encoding_aes_key: SecretStr | None = None
     passive_reply_seconds: float = Field(4.0, gt=0, le=5)
     menu: list[dict[str, str]] = Field(default_factory=list)
+    # WeChat tells us no language: used for the subscribe welcome and menu clicks of new patients.
+    default_language: str = "zh"
 
     @property
     def enabled(self) -> bool:
