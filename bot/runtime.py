@@ -12,6 +12,7 @@ from bot.core.engine import RasaEngine
 from bot.core.events import EventBus, InProcessEventBus
 from bot.core.locks import InProcessKeyedLock, KeyedLock
 from bot.core.outbox import OutboxDispatcher
+from bot.core.ratelimit import InProcessRateLimiter, RateLimiter, RedisRateLimiter
 from bot.handoff.attachments import CaseAttachmentStore
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -42,13 +43,39 @@ def build_runtime(settings: Settings) -> Runtime:
     """Wire storage, the Rasa client, events, locks and the conversation service."""
     database = Database(settings.database_url, echo=settings.database.echo)
     engine = RasaEngine(settings.rasa.url, settings.rasa_token.get_secret_value(), settings.rasa.timeout_seconds)
-    events: EventBus = InProcessEventBus()
-    locks: KeyedLock = InProcessKeyedLock()
+    events: EventBus
+    locks: KeyedLock
+    if settings.redis.url:
+        from redis.asyncio import Redis
+
+        from bot.core.redis_backends import RedisEventBus, RedisKeyedLock
+
+        redis = Redis.from_url(settings.redis.url)
+        events, locks = RedisEventBus(redis), RedisKeyedLock(redis)
+        limiter: RateLimiter = RedisRateLimiter(redis, settings.rate_limit_per_minute)
+    else:
+        events, locks = InProcessEventBus(), InProcessKeyedLock()
+        limiter = InProcessRateLimiter(settings.rate_limit_per_minute)
     conversations = ConversationService(
-        database, engine, events, locks, tuple(settings.languages), settings.default_language
+        database, engine, events, locks, tuple(settings.languages), settings.default_language, limiter
     )
     conversations.attachments = CaseAttachmentStore(database, settings.attachments_max_bytes)
     conversations.attachment_limit_bytes = settings.attachments_max_bytes
     channels: dict[str, OutboundChannel] = {}
     outbox = OutboxDispatcher(database, channels)
-    return Runtime(settings, database, engine, events, locks, conversations, outbox, channels)
+    runtime = Runtime(settings, database, engine, events, locks, conversations, outbox, channels)
+    runtime.background_jobs["retry-kept-messages"] = lambda: retry_kept_messages(conversations)
+    return runtime
+
+
+async def retry_kept_messages(conversations: ConversationService, every_seconds: float = 5.0) -> None:
+    """Answer, once the engine is back, the messages kept during an outage (runs with the app)."""
+    import asyncio
+    import logging
+
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await conversations.retry_unhandled()
+        except Exception:  # a database blip must not end the job
+            logging.getLogger(__name__).exception("retrying kept messages failed")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.core.attachments import AttachmentStore
 from bot.core.emergency import EMERGENCY_PAYLOAD, looks_like_emergency
@@ -15,14 +18,20 @@ from bot.core.events import EventBus
 from bot.core.language import choose_language
 from bot.core.locks import KeyedLock
 from bot.core.messages import InboundMessage, OutboundMessage, TurnResult
-from bot.i18n import t
+from bot.core.outbox import enqueue
+from bot.core.ratelimit import RateLimiter
+from bot.i18n import N_, t
+from bot.observability import metrics
+from bot.observability.logging import conversation_id as conversation_id_var
 from bot.storage.conversations import outbound_row, record_inbound, replies_to
 from bot.storage.database import Database
-from bot.storage.models import Author, ConversationMode, Message, utcnow
+from bot.storage.models import Author, Conversation, ConversationMode, Direction, Message, utcnow
 
 logger = logging.getLogger(__name__)
 
 CONSOLE_TOPIC = "console"
+APOLOGY = N_("Sorry, I cannot answer right now. Your message is saved and I will reply as soon as I can.")
+SLOW_DOWN = N_("You are sending messages very quickly. Please wait a minute; I have saved your message.")
 
 
 def conversation_topic(conversation_id: int) -> str:
@@ -40,6 +49,8 @@ class _Turn:
     mode: ConversationMode
     message_id: int
     language: str
+    channel: str
+    text: str
 
 
 class ConversationService:
@@ -53,6 +64,7 @@ class ConversationService:
         locks: KeyedLock,
         languages: tuple[str, ...],
         default_language: str,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._db = database
         self._engine = engine
@@ -60,17 +72,51 @@ class ConversationService:
         self._locks = locks
         self._languages = languages
         self._default_language = default_language
-        # Set by the handoff package: where patients' files go (their open case).
+        self._rate_limiter = rate_limiter
+        # Set by the composition root: where patients' files go (their open case).
         self.attachments: AttachmentStore | None = None
         self.attachment_limit_bytes = 20 * 1024 * 1024
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one inbound message; a redelivered message gets its first answer back, not a new one."""
+        started = time.perf_counter()
         async with self._locks.hold(f"{inbound.channel}:{inbound.external_user_id}"):
             turn, earlier = await self._record(inbound)
             if earlier is not None:
+                metrics.DUPLICATES.labels(inbound.channel).inc()
                 return earlier
-            return await self._answer(turn, inbound)
+            token = conversation_id_var.set(turn.conversation_id)
+            try:
+                result = await self._answer(turn, inbound.attachments, proactive=False)
+            finally:
+                conversation_id_var.reset(token)
+        metrics.TURNS.labels(inbound.channel).inc()
+        metrics.TURN_LATENCY.labels(inbound.channel).observe(time.perf_counter() - started)
+        return result
+
+    async def retry_unhandled(self, older_than_seconds: float = 5.0, limit: int = 50) -> int:
+        """Answer messages kept during an engine outage; the replies go out through the outbox."""
+        cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+        async with self._db.session() as session:
+            query = (
+                select(Message)
+                .where(Message.direction == Direction.INBOUND, Message.handled_at.is_(None),
+                       Message.created_at <= cutoff)
+                .order_by(Message.id)
+                .limit(limit)
+                .options(selectinload(Message.conversation).selectinload(Conversation.patient))
+            )
+            pending = [(m.id, m.conversation.patient.channel, m.conversation.patient.external_id)
+                       for m in (await session.execute(query)).scalars()]
+        answered = 0
+        for message_id, channel, external_id in pending:
+            async with self._locks.hold(f"{channel}:{external_id}"):
+                turn = await self._load_unhandled(message_id)
+                if turn is None:
+                    continue  # answered meanwhile (e.g. the patient's own retry)
+                result = await self._answer(turn, (), proactive=True)
+                answered += not any(r.custom.get("error") for r in result.replies)
+        return answered
 
     async def _record(self, inbound: InboundMessage) -> tuple[_Turn, TurnResult | None]:
         async with self._db.session() as session:
@@ -79,7 +125,7 @@ class ConversationService:
             if stored.duplicate and stored.message.handled_at is not None:
                 replies = await replies_to(session, stored.message.id)
                 result = TurnResult(replies, patient.id, conversation.id, patient.language or "en", duplicate=True)
-                return _Turn(0, "", 0, conversation.mode, 0, ""), result
+                return _Turn(0, "", 0, conversation.mode, 0, "", inbound.channel, ""), result
             language = choose_language(
                 inbound.text,
                 inbound.language_hint,
@@ -92,38 +138,64 @@ class ConversationService:
             if inbound.display_name and not patient.display_name:
                 patient.display_name = inbound.display_name[:200]
             turn = _Turn(
-                patient.id, patient.sender_id, conversation.id, conversation.mode, stored.message.id, language
+                patient.id, patient.sender_id, conversation.id, conversation.mode, stored.message.id, language,
+                inbound.channel, inbound.text,
             )
-        await self._publish_message(turn.conversation_id, turn.message_id, Author.PATIENT, inbound.text)
+        await self._publish(turn.conversation_id, turn.message_id, Author.PATIENT, inbound.text)
         return turn, None
 
-    async def _answer(self, turn: _Turn, inbound: InboundMessage) -> TurnResult:
-        if inbound.attachments:
-            return await self._accept_attachments(turn, inbound)
-        emergency = looks_like_emergency(inbound.text)
+    async def _load_unhandled(self, message_id: int) -> _Turn | None:
+        async with self._db.session() as session:
+            query = select(Message).where(Message.id == message_id).options(
+                selectinload(Message.conversation).selectinload(Conversation.patient)
+            )
+            message = (await session.execute(query)).scalar_one_or_none()
+            if message is None or message.handled_at is not None:
+                return None
+            conversation, patient = message.conversation, message.conversation.patient
+            return _Turn(
+                patient.id, patient.sender_id, conversation.id, conversation.mode, message.id,
+                patient.language or self._default_language, patient.channel, message.text or "",
+            )
+
+    async def _answer(self, turn: _Turn, attachments: tuple[Any, ...], proactive: bool) -> TurnResult:
+        if attachments:
+            return await self._accept_attachments(turn, attachments)
+        emergency = looks_like_emergency(turn.text)
         if turn.mode is ConversationMode.HUMAN and not emergency:
-            await self._store_replies(turn, inbound.channel, [])
-            return TurnResult([], turn.patient_id, turn.conversation_id, turn.language)
-        text = EMERGENCY_PAYLOAD if emergency else inbound.text
-        metadata: dict[str, Any] = {"language": turn.language, "channel": inbound.channel}
+            await self._store_replies(turn, [], proactive)
+            return self._result(turn, [])
+        if not emergency and not proactive and not await self._within_rate_limit(turn):
+            metrics.RATE_LIMITED.labels(turn.channel).inc()
+            reply = OutboundMessage(text=t(turn.language, SLOW_DOWN), custom={"rate_limited": True})
+            await self._store_replies(turn, [reply], proactive)
+            return self._result(turn, [reply])
+        text = EMERGENCY_PAYLOAD if emergency else turn.text
+        metadata: dict[str, Any] = {"language": turn.language, "channel": turn.channel}
         try:
             replies = await self._engine.respond(turn.sender_id, text, metadata)
         except EngineUnavailable as exc:
-            logger.warning("dialogue engine unavailable: %s", exc, extra={"conversation_id": turn.conversation_id})
-            apology = OutboundMessage(
-                text=t(turn.language, "Sorry, I cannot answer right now. Your message is saved and "
-                       "I will reply as soon as I can."),
-                custom={"error": "engine_unavailable"},
-            )
-            await self._store_replies(turn, inbound.channel, [apology], handled=False)
-            return TurnResult([apology], turn.patient_id, turn.conversation_id, turn.language)
-        await self._store_replies(turn, inbound.channel, replies)
+            metrics.ENGINE_ERRORS.labels(turn.channel).inc()
+            logger.warning("dialogue engine unavailable: %s", exc)
+            apology = OutboundMessage(text=t(turn.language, APOLOGY), custom={"error": "engine_unavailable"})
+            if not proactive:
+                await self._store_replies(turn, [apology], proactive, handled=False)
+            return self._result(turn, [apology])
+        metrics.observe_replies(turn.channel, [r.custom for r in replies])
+        await self._store_replies(turn, replies, proactive)
+        return self._result(turn, replies)
+
+    async def _within_rate_limit(self, turn: _Turn) -> bool:
+        return self._rate_limiter is None or await self._rate_limiter.allow(f"{turn.channel}:{turn.patient_id}")
+
+    @staticmethod
+    def _result(turn: _Turn, replies: list[OutboundMessage]) -> TurnResult:
         return TurnResult(replies, turn.patient_id, turn.conversation_id, turn.language)
 
-    async def _accept_attachments(self, turn: _Turn, inbound: InboundMessage) -> TurnResult:
+    async def _accept_attachments(self, turn: _Turn, attachments: tuple[Any, ...]) -> TurnResult:
         """Files go to the patient's open case; the patient is told what happened to each."""
         replies: list[OutboundMessage] = []
-        for attachment in inbound.attachments:
+        for attachment in attachments:
             if self.attachments is None:
                 text = t(turn.language, "Sorry, I cannot receive files here.")
                 replies.append(OutboundMessage(text=text, custom={"attachment": "rejected"}))
@@ -136,27 +208,31 @@ class ConversationService:
                 limit_mb = self.attachment_limit_bytes // (1024 * 1024)
                 text = t(turn.language, outcome.reason or "Sorry, I cannot receive files here.", limit_mb=limit_mb)
                 replies.append(OutboundMessage(text=text, custom={"attachment": "rejected"}))
-        await self._store_replies(turn, inbound.channel, replies)
-        return TurnResult(replies, turn.patient_id, turn.conversation_id, turn.language)
+        await self._store_replies(turn, replies, proactive=False)
+        return self._result(turn, replies)
 
     async def _store_replies(
-        self, turn: _Turn, channel: str, replies: list[OutboundMessage], handled: bool = True
+        self, turn: _Turn, replies: list[OutboundMessage], proactive: bool, handled: bool = True
     ) -> None:
+        """Store the replies (queued on the patient's channel when nobody is waiting for them)."""
         async with self._db.session() as session:
             rows = [
-                outbound_row(turn.conversation_id, channel, reply, Author.BOT, turn.message_id, turn.language)
+                outbound_row(turn.conversation_id, turn.channel, reply, Author.BOT, turn.message_id, turn.language)
                 for reply in replies
             ]
             session.add_all(rows)
+            if proactive:
+                for row in rows:
+                    enqueue(session, row)
             if handled:
                 inbound = (await session.execute(select(Message).where(Message.id == turn.message_id))).scalar_one()
                 inbound.handled_at = utcnow()
             await session.flush()
             ids = [row.id for row in rows]
         for row_id, reply in zip(ids, replies, strict=True):
-            await self._publish_message(turn.conversation_id, row_id, Author.BOT, reply.text, reply.custom)
+            await self._publish(turn.conversation_id, row_id, Author.BOT, reply.text, reply.custom)
 
-    async def _publish_message(
+    async def _publish(
         self, conversation_id: int, message_id: int, author: Author, text: str | None,
         custom: dict[str, Any] | None = None,
     ) -> None:

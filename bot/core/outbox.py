@@ -8,10 +8,11 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.observability import metrics
 from bot.storage.database import Database
 from bot.storage.models import Conversation, Message, OutboxItem, OutboxStatus, Patient, utcnow
 
@@ -75,6 +76,8 @@ class OutboxDispatcher:
             if self._db.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             items = list((await session.execute(query)).scalars())
+            depth = select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)
+            metrics.OUTBOX_DEPTH.set((await session.execute(depth)).scalar_one())
             for item in items:
                 channel = self._channels.get(item.channel)
                 if channel is None:
@@ -97,6 +100,7 @@ class OutboxDispatcher:
                     item.last_error = f"{type(exc).__name__}"[:500]
                     self._reschedule(item, None)
                 else:
+                    metrics.OUTBOX_SENT.labels(item.channel).inc()
                     item.status = OutboxStatus.SENT
                     patient.unreachable_reason = None
                     sent += 1
@@ -104,6 +108,7 @@ class OutboxDispatcher:
 
     @staticmethod
     def _reschedule(item: OutboxItem, retry_after: float | None) -> None:
+        metrics.OUTBOX_RETRIES.labels(item.channel).inc()
         if item.attempts >= MAX_ATTEMPTS:
             item.status = OutboxStatus.FAILED
             return

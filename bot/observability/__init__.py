@@ -1,0 +1,1 @@
+"""Observability and data care: structured logs, Prometheus metrics, retention."""
