@@ -56,6 +56,10 @@ def mount_features(app: FastAPI, runtime: Runtime) -> list[str]:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the application for ``settings`` (defaults: config.yml + environment)."""
     settings = settings or get_settings()
+    if settings.environment != "test":  # tests keep pytest's own log capture
+        from bot.observability.logging import configure_logging
+
+        configure_logging(settings.log_level)
     runtime = runtime or build_runtime(settings)
     runtime.outbox.register(rest.RestOutbound())
 
