@@ -27,9 +27,9 @@ from bot.core.events import EventBus
 from bot.core.messages import OutboundMessage
 from bot.core.outbox import OutboxDispatcher
 from bot.core.replies import send_to_patient
+from bot.handoff import patient_texts
 from bot.handoff.audit import record
 from bot.handoff.models import Case, CaseNote, CasePriority, CaseStage, CaseStatus, CaseTrigger
-from bot.i18n import t
 from bot.settings import ConsoleSettings, get_settings
 from bot.storage.database import Database
 from bot.storage.models import Author, Conversation, ConversationMode, Message, Patient, utcnow
@@ -437,8 +437,7 @@ async def return_to_bot(
         record(session, "returned_to_bot", actor_id=actor_id, case_number=case.number)
         conversation_id, number = conversation.id, case.number
     notice = OutboundMessage(
-        text=t(language, "You are now chatting with the assistant again. Write \"human\" any time to "
-                         "reach a coordinator."),
+        text=patient_texts.returned_to_bot(language),
         custom={"handoff": "returned_to_bot", "case_number": number},
     )
     return await send_to_patient(database, events, outbox, conversation_id, notice, author=Author.SYSTEM)
