@@ -156,9 +156,9 @@ def run_forever(stack: Stack) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack.start()
-        print(f"MedConcierge is up. REST channel: {stack.app_url}/webhooks/rest/webhook", flush=True)
-        print(f"  health: {stack.app_url}/healthz   console: {stack.app_url}/console", flush=True)
-        print(f"  logs: {stack.processes['app'].log.parent}   stop with Ctrl-C", flush=True)
+        print(f"MedConcierge is up. Chat page: {stack.app_url}/   console: {stack.app_url}/console/login", flush=True)
+        print(f"  terminal chat: python -m bot shell   REST: {stack.app_url}/webhooks/rest/webhook", flush=True)
+        print(f"  health: {stack.app_url}/healthz  logs: {stack.processes['app'].log.parent}  Ctrl-C stops", flush=True)
         while not stopping:
             for process in stack.processes.values():
                 if not process.alive():
