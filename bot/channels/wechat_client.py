@@ -167,8 +167,8 @@ class WeChatApi:
         return await loop.run_in_executor(self._pool, self._call, call)
 
     def _call(self, call: Callable[[str], T]) -> T:
-        token = self.keeper.current()
         try:
+            token = self.keeper.current()
             try:
                 return call(token)
             except WeChatClientException as exc:
