@@ -34,33 +34,37 @@ INSURANCE: tuple[tuple[str, str], ...] = (
 )
 YES_NO: tuple[tuple[str, str], ...] = (("yes", N_("Yes")), ("no", N_("No")))
 SLOTS = ("checklist_care", "checklist_insurance", "checklist_translated")
-MAX_ENTRIES = 4
+MAX_ENTRIES = 5
 
 
 def checklist_entries(
     index: KnowledgeIndex, care: str, insurance: str, translated: bool
 ) -> list[KnowledgeEntry]:
-    """Documents first, then what the care, the insurance and the records' language add."""
+    """Identity and records first, then what the care, the way of paying and the records' language add.
+
+    Entries are named by id (knowledge/documents/…); a missing one falls back to the intent's main entry.
+    """
     entries: list[KnowledgeEntry] = []
 
-    def add(preferred: tuple[str, ...], intents: tuple[str, ...], topics: tuple[str, ...] | None = None) -> None:
-        for entry in pick(index, preferred, intents, topics, limit=1):
+    def add(entry_id: str, intent: str) -> None:
+        for entry in pick(index, (entry_id,), (intent,), limit=1):
             if entry not in entries:
                 entries.append(entry)
 
-    add(("documents-outpatient",), ("ask_documents",), ("documents", "appointment"))
-    add(("documents-medical-records",), ("ask_documents",), ("documents",))
+    add("documents-identity", "ask_documents")
+    if care == "outpatient":
+        add("documents-outpatient-visit", "ask_documents")
+    add("documents-medical-records", "ask_documents")
     if care in ("hospitalization", "long_treatment"):
-        add(("visa-hospitalization-notification",), ("ask_visa_long_term",))
+        add("visa-hospitalization-notification", "ask_visa_long_term")
     elif care == "boao":
-        add(("boao-medical-visa",), ("ask_boao",))
+        add("visa-purpose-boao", "ask_boao")
     if insurance in ("commercial", "chinese"):
-        add(("insurance-commercial-guarantee-letter",) if insurance == "commercial" else
-            ("insurance-chinese-basic",), ("ask_insurance",))
+        add(f"insurance-{insurance}", "ask_insurance")
     else:
-        add(("insurance-self-pay",), ("ask_insurance",), ("insurance", "payment"))
+        add("payment-deposit-receipts-refund", "ask_deposit_refund")
     if not translated:
-        add(("interpreters-translation",), ("ask_interpreter",))
+        add("documents-translation", "ask_interpreter")
     return entries[:MAX_ENTRIES]
 
 

@@ -37,41 +37,44 @@ STAYS: tuple[tuple[str, str], ...] = (
 )
 YES_NO: tuple[tuple[str, str], ...] = (("yes", N_("Yes")), ("no", N_("No")))
 SLOTS = ("visa_purpose", "visa_stay", "visa_companions")
-# Entries written for this flow; when one is missing the intent's best entry is used instead.
-SHORT_TERM = ("visa-short-term-l-m",)
-LONG_TERM = ("visa-long-term-s1-q1",)
-WHERE_AND_WHEN = ("visa-hospitalization-notification",)
-COMPANION = ("visa-companion-s2-q2",)
-BOAO = ("boao-medical-visa",)
+# Entries written for this flow (knowledge/visa/visa-purpose-<purpose>.yml); when one is missing the
+# best entry answering the matching intent is used instead.
+PURPOSE_FALLBACK_INTENT = {
+    "emergency": "ask_visa_short_term",
+    "outpatient": "ask_visa_short_term",
+    "hospitalization": "ask_visa_long_term",
+    "long_treatment": "ask_visa_long_term",
+    "accompanying": "ask_visa_companion",
+    "boao": "ask_boao",
+}
+WHERE_AND_WHEN = "visa-hospitalization-notification"
 MAX_ENTRIES = 3
 
 
+def purpose_entry_id(purpose: str) -> str:
+    return "visa-purpose-" + purpose.replace("_", "-")
+
+
 def advice_entries(index: KnowledgeIndex, purpose: str, stay: str | None, companions: bool) -> list[KnowledgeEntry]:
-    """The entries answering this patient's situation: the visa type first, then companions, then where/when."""
+    """The entries for this patient: the visa for the purpose, then for companions, then where and when to apply.
+
+    An outpatient stay of more than 180 days is long-term treatment (S1), whatever the purpose said.
+    """
+    if purpose == "outpatient" and stay == "over_180":
+        purpose = "long_treatment"
     entries: list[KnowledgeEntry] = []
 
-    def add(preferred: tuple[str, ...], intents: tuple[str, ...], topics: tuple[str, ...] | None = None) -> None:
-        for entry in pick(index, preferred, intents, topics, limit=1):
+    def add(entry_id: str, intent: str) -> None:
+        for entry in pick(index, (entry_id,), (intent,), limit=1):
             if entry not in entries:
                 entries.append(entry)
 
-    long_stay = stay == "over_180"
-    if purpose == "emergency":
-        add(SHORT_TERM, ("ask_visa_short_term",))
-    elif purpose == "outpatient" and long_stay:
-        add(LONG_TERM, ("ask_visa_long_term",))
-    elif purpose == "outpatient":
-        add(SHORT_TERM, ("ask_visa_short_term",))
-    elif purpose in ("hospitalization", "long_treatment"):
-        add(LONG_TERM, ("ask_visa_long_term",))
-    elif purpose == "accompanying":
-        add(COMPANION, ("ask_visa_companion",))
-    elif purpose == "boao":
-        add(BOAO, ("ask_boao",), ("boao", "visa"))
+    if purpose in PURPOSE_FALLBACK_INTENT:
+        add(purpose_entry_id(purpose), PURPOSE_FALLBACK_INTENT[purpose])
     if companions and purpose != "accompanying":
-        add(COMPANION, ("ask_visa_companion",))
-    if purpose in ("hospitalization", "long_treatment") or (purpose == "outpatient" and long_stay):
-        add(WHERE_AND_WHEN, ("ask_visa_long_term",))
+        add(purpose_entry_id("accompanying"), "ask_visa_companion")
+    if purpose in ("hospitalization", "long_treatment"):
+        add(WHERE_AND_WHEN, "ask_visa_long_term")
     return entries[:MAX_ENTRIES]
 
 

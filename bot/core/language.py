@@ -21,8 +21,25 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 # Below this margin between the two best candidates, a channel hint decides.
 TIE_MARGIN = 0.15
 MIN_LETTERS = 2
-# A remembered language is not switched by a reply this short ("ok", "да", "1").
+# A remembered language is not switched by a reply this short ("ok", "да", "1") in its own script.
 MIN_LETTERS_TO_SWITCH = 4
+# Scripts each language is written in: a short text in another script ("胸痛" after English) must switch.
+_SCRIPTS: dict[str, re.Pattern[str]] = {
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
+    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+    "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+    "hangul": re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]"),
+}
+_LANGUAGE_SCRIPTS = {
+    "en": {"latin"}, "ru": {"cyrillic"}, "ar": {"arabic"}, "zh": {"han"}, "ja": {"han", "kana"},
+    "ko": {"hangul", "han"},
+}
+# A few Chinese characters only ("胸痛", "予約") are a true tie between Chinese and Japanese; a longer
+# text without any kana is Chinese (Japanese sentences use kana), which lingua recognises.
+MAX_HAN_TIE_LETTERS = 4
+_HAN_LANGUAGES = ("zh", "ja")
 
 
 @lru_cache(maxsize=8)
@@ -62,6 +79,23 @@ def detect_language(text: str, hint: str | None, supported: tuple[str, ...]) -> 
     return best_code
 
 
+def scripts_of(text: str) -> set[str]:
+    """The writing systems used in ``text`` (latin, cyrillic, arabic, han, kana, hangul)."""
+    return {name for name, pattern in _SCRIPTS.items() if pattern.search(text)}
+
+
+def _han_only_choice(
+    remembered: str | None, hint: str | None, supported: tuple[str, ...], text: str
+) -> str | None:
+    """Chinese or Japanese for text in Chinese characters only: memory, then the hint, then detection."""
+    candidates = [code for code in _HAN_LANGUAGES if code in supported]
+    for preferred in (remembered, normalize_hint(hint, supported)):
+        if preferred in candidates:
+            return preferred
+    detected = detect_language(text, None, tuple(candidates)) if len(candidates) > 1 else None
+    return detected or (candidates[0] if candidates else None)
+
+
 def choose_language(
     text: str,
     hint: str | None,
@@ -70,12 +104,24 @@ def choose_language(
     supported: tuple[str, ...],
     default: str,
 ) -> str:
-    """The language to answer in: a locked choice wins, then detection, then memory, hint, default."""
+    """The language to answer in: a locked choice wins, then detection, then memory, hint, default.
+
+    A short reply in the remembered language's script keeps it; a few Chinese characters only keep a
+    remembered (or hinted) Chinese or Japanese, since both write them.
+    """
     if locked and remembered in supported:
         return str(remembered)
     if text.startswith("/"):
         return remembered or normalize_hint(hint, supported) or default
-    if remembered and len(_LETTERS.findall(text)) < MIN_LETTERS_TO_SWITCH:
+    scripts = scripts_of(text)
+    letters = len(_LETTERS.findall(text))
+    # Short Latin words ("ok", "MRI") are used in every language; other scripts are decisive.
+    foreign = scripts - _LANGUAGE_SCRIPTS.get(remembered or "", set()) - {"latin"}
+    if remembered and letters < MIN_LETTERS_TO_SWITCH and not foreign:
         return remembered
+    if scripts == {"han"} and letters <= MAX_HAN_TIE_LETTERS:
+        choice = _han_only_choice(remembered, hint, supported, text)
+        if choice:
+            return choice
     detected = detect_language(text, hint, supported)
     return detected or remembered or normalize_hint(hint, supported) or default

@@ -1,0 +1,67 @@
+"""Rendering: the answer in a language, amounts by babel per locale, the footer, and clean Arabic."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.kb.loader import load_knowledge
+from bot.kb.render import BIDI_CONTROLS, answer_text, format_amount, render_answer, render_entries, strip_bidi
+from bot.kb.schema import Amount, KnowledgeEntry
+
+FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
+LANGS = ("en", "zh", "ru", "ar", "ko", "ja")
+
+
+@pytest.fixture
+def entries() -> dict[str, KnowledgeEntry]:
+    result = load_knowledge(FIXTURES, LANGS)
+    assert result.problems == []
+    return {e.id: e for e in result.entries}
+
+
+def test_answer_in_each_language_with_its_footer(entries: dict[str, KnowledgeEntry]) -> None:
+    text = render_answer(entries["visa-test-long-term"], "ru")
+    assert text.startswith("Для лечения дольше 180 дней: виза S1.")
+    assert "Источник: 002_0d4801e7e7da959f.txt, проверено 26 нояб. 2026" in text
+    english = render_answer(entries["visa-test-long-term"], "en")
+    assert english.endswith("— Source: 002_0d4801e7e7da959f.txt, reviewed Nov 26, 2026")
+    assert "来源：002_0d4801e7e7da959f.txt，审核日期：2026年11月26日" in render_answer(entries["visa-test-long-term"], "zh")
+
+
+@pytest.mark.parametrize(
+    ("language", "amount"),
+    [("en", "CN¥486.00"), ("zh", "¥486.00"), ("ru", "486,00\xa0CN¥"), ("ar", "486.00\xa0CN¥"), ("ja", "元486.00")],
+)
+def test_amount_placeholders_are_formatted_for_the_locale(
+    entries: dict[str, KnowledgeEntry], language: str, amount: str
+) -> None:
+    assert amount in answer_text(entries["costs-test-mri"], language)
+    assert "{mri_rmb}" not in answer_text(entries["costs-test-mri"], language)
+
+
+def test_arabic_output_has_no_bidi_control_marks(entries: dict[str, KnowledgeEntry]) -> None:
+    # babel itself puts an RLM before Arabic currency amounts and between the parts of a medium date.
+    from bot.i18n import format_day, format_rmb
+
+    assert BIDI_CONTROLS.search(format_rmb(486, "ar"))
+    assert BIDI_CONTROLS.search(format_day(date(2026, 11, 26), "ar"))
+    for entry in entries.values():
+        text = render_answer(entry, "ar")
+        assert not BIDI_CONTROLS.search(text), repr(text)
+    assert "تمت المراجعة في 26 نوفمبر 2026" in render_answer(entries["visa-test-long-term"], "ar")
+
+
+def test_other_currencies_and_strip_bidi() -> None:
+    assert format_amount(Amount(value=Decimal(30000), currency="USD"), "en") == "$30,000.00"
+    assert strip_bidi("\u200f486\u061c\u2066x\u2069") == "486x"
+
+
+def test_several_entries_share_one_footer_block(entries: dict[str, KnowledgeEntry]) -> None:
+    text = render_entries([entries["visa-test-long-term"], entries["costs-test-mri"]], "en", heading="Heading:")
+    assert text.startswith("Heading:\n\nFor treatment longer than 180 days")
+    assert text.count("Source:") == 2
+    assert text.index("An MRI scan") < text.index("Source:")
