@@ -56,7 +56,9 @@ def test_missing_translation_names_file_and_language(folder: Path) -> None:
     del answer["ru"]
     _write(folder, "visa/visa-test-long-term.yml", data)
     result = load_knowledge(folder, LANGS)
-    assert [str(p) for p in result.problems] == ["knowledge/visa/visa-test-long-term.yml: answer.ru: missing translation"]
+    assert [str(p) for p in result.problems] == [
+        "knowledge/visa/visa-test-long-term.yml: answer.ru: missing translation"
+    ]
     assert [e.id for e in result.entries] == ["costs-test-mri"]
     assert [e.id for e in result.rejected] == ["visa-test-long-term"]
     with pytest.raises(KnowledgeError, match=r"visa-test-long-term\.yml: answer\.ru"):

@@ -29,7 +29,8 @@ def test_answer_in_each_language_with_its_footer(entries: dict[str, KnowledgeEnt
     assert "Источник: 002_0d4801e7e7da959f.txt, проверено 26 нояб. 2026" in text
     english = render_answer(entries["visa-test-long-term"], "en")
     assert english.endswith("— Source: 002_0d4801e7e7da959f.txt, reviewed Nov 26, 2026")
-    assert "来源：002_0d4801e7e7da959f.txt，审核日期：2026年11月26日" in render_answer(entries["visa-test-long-term"], "zh")
+    chinese = render_answer(entries["visa-test-long-term"], "zh")
+    assert "来源：002_0d4801e7e7da959f.txt，审核日期：2026年11月26日" in chinese
 
 
 @pytest.mark.parametrize(
