@@ -81,6 +81,16 @@ def build_harness(database_url: str, engine: ScriptedEngine, environment: str = 
     return ConsoleHarness(create_app(settings, runtime), runtime, engine)
 
 
+@pytest.fixture(autouse=True)
+def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheaper argon2 parameters: tests log in hundreds of times on two shared cores."""
+    from argon2 import PasswordHasher
+
+    from bot.console import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 async def harness(database_url: str, engine: ScriptedEngine) -> AsyncIterator[ConsoleHarness]:
     built = build_harness(database_url, engine)
