@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.i18n import N_, t
 from bot.kb.index import KnowledgeIndex, current_index
-from bot.kb.render import render_entries
+from bot.kb.render import keep_together, render_entries
 from bot.kb.schema import KnowledgeEntry
 
 # Topic buttons of the clarifying question (title msgid, payload).
@@ -52,8 +52,10 @@ def say(
     buttons: Sequence[dict[str, str]] | None = None,
     **custom: Any,
 ) -> None:
-    """Send one reply with its machine-readable markers (custom.intent always)."""
-    dispatcher.utter_message(text=text, buttons=list(buttons or []), json_message={"intent": intent, **custom})
+    """Send one reply with its machine-readable markers (custom.intent always), as one message."""
+    dispatcher.utter_message(
+        text=keep_together(text), buttons=list(buttons or []), json_message={"intent": intent, **custom}
+    )
 
 
 def say_knowledge(

@@ -18,6 +18,11 @@ from babel.numbers import format_currency
 from bot.i18n import babel_locale, format_rmb, t
 from bot.kb.schema import Amount, KnowledgeEntry
 
+# Rasa's REST output channel splits a text at every blank line ("\n\n") into separate messages, which
+# would strip the kb_id/source markers from all but the last part. Paragraphs are separated by a line
+# holding one space instead: it looks the same in every client and stays one message.
+PARAGRAPH_BREAK = "\n \n"
+_BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 # LRM, RLM, ALM, the embeddings/overrides and the isolates.
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 
@@ -70,4 +75,9 @@ def render_entries(entries: Sequence[KnowledgeEntry], language: str, heading: st
     parts = [heading] if heading else []
     parts.extend(answer_text(entry, language) for entry in entries)
     parts.append("— " + render_footer(entries, language).replace("\n", "\n— "))
-    return "\n\n".join(parts)
+    return PARAGRAPH_BREAK.join(keep_together(part) for part in parts)
+
+
+def keep_together(text: str) -> str:
+    """The text with its blank lines replaced by :data:`PARAGRAPH_BREAK` (one message, same look)."""
+    return _BLANK_LINES.sub(PARAGRAPH_BREAK, text.strip())
