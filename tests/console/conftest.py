@@ -69,8 +69,9 @@ class ConsoleHarness:
             return case
 
 
-def build_harness(database_url: str, engine: ScriptedEngine, environment: str = "test") -> ConsoleHarness:
-    settings = Settings(environment=environment, database={"url": database_url})
+def build_harness(database_url: str, engine: ScriptedEngine, environment: str = "test",
+                  **overrides: object) -> ConsoleHarness:
+    settings = Settings(environment=environment, database={"url": database_url}, **overrides)
     database = Database(database_url)
     events = InProcessEventBus()
     locks = InProcessKeyedLock()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import func, select, update
 
 from bot.console.security import token_digest
@@ -246,4 +245,3 @@ def test_csrf_helper_finds_the_token() -> None:
     assert csrf_of('<input type="hidden" name="csrf_token" value="abc">') == "abc"
 
 
-__all__ = ["httpx"]

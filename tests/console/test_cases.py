@@ -311,7 +311,7 @@ async def test_transcript_exports(harness: ConsoleHarness) -> None:
         as_html = await client.get(f"/console/cases/{case.id}/transcript.html")
     body = as_json.json()
     assert body["case"]["number"] == case.number
-    assert [m["text"] for m in body["messages"]][0] == "Здравствуйте"
+    assert next(m["text"] for m in body["messages"]) == "Здравствуйте"
     assert as_json.headers["content-disposition"].startswith("attachment;")
     assert "print.css" in as_html.text and "Здравствуйте" in as_html.text
     async with harness.database.session() as session:

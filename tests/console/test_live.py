@@ -1,0 +1,83 @@
+"""Live updates: what the event streams of a queue page and a case page forward (ids only, rights checked)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from bot.console.live import conversation_stream, queue_event, queue_stream
+from bot.console.security import token_digest
+from bot.console.sessions import ConsoleUser, start_session
+from bot.core.messages import InboundMessage
+from bot.handoff import cases
+from bot.handoff.models import Role
+from tests.console.conftest import ConsoleHarness
+
+
+async def _user(harness: ConsoleHarness, email: str, role: Role = Role.COORDINATOR) -> ConsoleUser:
+    coordinator_id = await harness.coordinator(email, role)
+    async with harness.database.session() as session:
+        token = await start_session(session, coordinator_id, harness.runtime.settings.console)
+    return ConsoleUser(coordinator_id, email, email, role, "csrf", token_digest(token))
+
+
+async def _next(stream: AsyncIterator[str], timeout: float = 3.0) -> str:
+    return await asyncio.wait_for(anext(stream), timeout)
+
+
+async def test_queue_stream_announces_a_patient_message_by_case_id_without_text(harness: ConsoleHarness) -> None:
+    user = await _user(harness, "ana@example.org")
+    case = await harness.patient_case("live-1")
+    stream = queue_stream(harness.runtime, user)
+    assert await _next(stream) == "retry: 2000\n\n"
+    pending = asyncio.ensure_future(_next(stream))
+    await asyncio.sleep(0.1)  # the stream subscribes
+    await harness.runtime.conversations.handle(InboundMessage("rest", "live-1", "my secret symptoms"))
+    frame = await pending
+    await stream.aclose()
+    assert frame.startswith("event: case\ndata: ")
+    data = json.loads(frame.split("data: ", 1)[1])
+    assert data["case_id"] == case.id and data["kind"] == "message" and data["author"] == "patient"
+    assert "secret" not in frame
+
+
+async def test_queue_event_respects_rights(harness: ConsoleHarness) -> None:
+    ana = await _user(harness, "ana@example.org")
+    ben = await _user(harness, "ben@example.org")
+    case = await harness.patient_case("live-2")
+    async with harness.database.session() as session:
+        assert await cases.claim_case(session, case.id, ana.id)
+    event = {"type": "message", "conversation_id": case.conversation_id, "author": "patient", "text": "x"}
+    assert (await queue_event(harness.runtime, ana, event) or {})["kind"] == "message"
+    # The colleague learns nothing of the messages, and that the row must go when the case is claimed.
+    assert await queue_event(harness.runtime, ben, event) is None
+    claimed = {"type": "case", "action": "claimed", "case_id": case.id, "assignee_id": ana.id}
+    assert await queue_event(harness.runtime, ben, claimed) == {"case_id": case.id, "kind": "gone"}
+    # A conversation without a case concerns no queue.
+    await harness.runtime.conversations.handle(InboundMessage("rest", "no-case", "hello"))
+    assert await queue_event(harness.runtime, ana, {"type": "message", "conversation_id": 10_000}) is None
+
+
+async def test_case_stream_forwards_the_conversations_messages(harness: ConsoleHarness) -> None:
+    user = await _user(harness, "boss@example.org", Role.ADMIN)
+    case = await harness.patient_case("live-3")
+    stream = conversation_stream(harness.runtime, user, case.id)
+    assert await _next(stream) == "retry: 2000\n\n"
+    pending = asyncio.ensure_future(_next(stream))
+    await asyncio.sleep(0.1)
+    await harness.runtime.conversations.handle(InboundMessage("rest", "live-3", "second message"))
+    frame = await pending
+    await stream.aclose()
+    assert frame.startswith("event: message\n")
+    assert json.loads(frame.split("data: ", 1)[1])["author"] == "patient"
+
+
+async def test_case_stream_is_empty_for_a_colleagues_case(harness: ConsoleHarness) -> None:
+    ana = await _user(harness, "ana@example.org")
+    ben = await _user(harness, "ben@example.org")
+    case = await harness.patient_case("live-4")
+    async with harness.database.session() as session:
+        await cases.claim_case(session, case.id, ana.id)
+    frames = [frame async for frame in conversation_stream(harness.runtime, ben, case.id)]
+    assert frames == []
