@@ -307,6 +307,9 @@ def callback_update(
 def member_update(update_id: int, chat_id: int, status: str) -> dict[str, Any]:
     """my_chat_member: the user blocked ("kicked") or restarted ("member") the bot."""
     now = int(time.time())
+    new_member: dict[str, Any] = {"user": BOT_USER, "status": status}
+    if status == "kicked":
+        new_member["until_date"] = 0
     return {
         "update_id": update_id,
         "my_chat_member": {
@@ -314,6 +317,6 @@ def member_update(update_id: int, chat_id: int, status: str) -> dict[str, Any]:
             "from": _user(chat_id, "en"),
             "date": now,
             "old_chat_member": {"user": BOT_USER, "status": "member"},
-            "new_chat_member": {"user": BOT_USER, "status": status, **({"until_date": 0} if status == "kicked" else {})},
+            "new_chat_member": new_member,
         },
     }
