@@ -13,6 +13,7 @@ What each kind of update means is decided in ``telegram_updates`` (see its docst
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections import OrderedDict
@@ -116,19 +117,28 @@ class TelegramChannel:
         self.application = application or build_application(self._settings)
         self.bot = self.application.bot
         self._recent_notices: OrderedDict[str, None] = OrderedDict()
+        self._started = False
+        self._start_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Initialize the bot (getMe); idempotent."""
-        await self.bot.initialize()
+        """Initialize the bot (getMe) on first use; a failure is retried at the next use."""
+        if self._started:
+            return
+        async with self._start_lock:
+            if not self._started:
+                await self.bot.initialize()
+                self._started = True
 
     async def aclose(self) -> None:
-        await self.bot.shutdown()
+        if self._started:
+            await self.bot.shutdown()
 
     # Outbound -----------------------------------------------------------------------------------
 
     async def deliver(self, external_user_id: str, message: OutboundMessage) -> None:
         """OutboundChannel: send one message (coordinator reply, retried reply) to a chat."""
         try:
+            await self.start()
             await self._send(int(external_user_id), message)
         except TelegramError as exc:
             raise delivery_error(exc) from exc
@@ -155,6 +165,7 @@ class TelegramChannel:
             reason = "bot was blocked by the user" if parsed.blocked else None
             await store.set_unreachable(self._runtime.database, parsed.chat_id, reason)
             return "blocked" if parsed.blocked else "unblocked"
+        await self.start()
         # One chat's updates are answered strictly one after another, replies included.
         async with self._runtime.locks.hold(f"telegram-chat:{parsed.chat_id}"):
             if isinstance(parsed, Notice):
