@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +18,7 @@ import uvicorn
 
 from bot.app import create_app
 from tests.conftest import ScriptedEngine, make_runtime
+from tests.e2e.stack import RunningStack, start_stack
 
 
 @dataclass
@@ -57,3 +62,25 @@ async def served(database_url: str, engine: ScriptedEngine) -> AsyncIterator[Ser
         yield Served(url, runtime, client)
     server.should_exit = True
     await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture(scope="session")
+def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The real stack (action server, Rasa, application) for the browser and terminal chat tests."""
+    running = start_stack(Path(tmp_path_factory.mktemp("webchat-stack")))
+    yield running
+    running.stack.stop()
+
+
+@pytest.fixture(scope="session")
+def console_admin(chat_stack: RunningStack) -> tuple[str, str]:
+    """A console admin on the stack's database, created with the real CLI (``python -m bot create-admin``)."""
+    email, password = "webchat-admin@example.org", "webchat e2e password " + os.urandom(4).hex()
+    env = {**os.environ, "MC_ENVIRONMENT": "test", "MC_DATABASE__URL": chat_stack.settings.database_url,
+           "MC_ADMIN_PASSWORD": password}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "create-admin", "--email", email, "--name", "Li (coordinator)"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return email, password

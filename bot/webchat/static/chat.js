@@ -73,12 +73,26 @@
 
   function scrollDown() { list.scrollTop = list.scrollHeight; }
 
-  /* A knowledge answer ends with a "— Source: …, reviewed …" paragraph: shown small, apart from the answer. */
+  /* A knowledge answer ends with "— Source: …, reviewed …" lines (one per source): shown small, apart. */
   function splitFooter(text, custom) {
     if (!text || !(custom && (custom.kb_id || custom.source))) { return [text || "", ""]; }
-    var at = text.lastIndexOf("\n\n— ");
-    if (at < 0) { return [text, ""]; }
-    return [text.slice(0, at), text.slice(at + 2)];
+    var lines = text.split("\n");
+    var start = lines.length;
+    while (start > 0 && lines[start - 1].indexOf("— ") === 0) { start -= 1; }
+    if (start === 0 || start === lines.length) { return [text, ""]; }
+    return [lines.slice(0, start).join("\n").replace(/\s+$/, ""), lines.slice(start).join("\n")];
+  }
+
+  /* The seed file name is a left-to-right token: isolated, an Arabic footer does not scramble it. */
+  function appendIsolated(node, text, token) {
+    var at = token ? text.indexOf(token) : -1;
+    if (at < 0) { node.textContent = text; return; }
+    node.appendChild(document.createTextNode(text.slice(0, at)));
+    var isolated = document.createElement("bdi");
+    isolated.setAttribute("dir", "ltr");
+    isolated.textContent = token;
+    node.appendChild(isolated);
+    node.appendChild(document.createTextNode(text.slice(at + token.length)));
   }
 
   function authorKey(author) {
@@ -116,7 +130,7 @@
       var footer = document.createElement("small");
       footer.className = "source";
       footer.setAttribute("dir", "auto");
-      footer.textContent = parts[1];
+      appendIsolated(footer, parts[1], custom.source);
       if (custom.kb_id) { footer.title = custom.kb_id; }
       bubble.appendChild(footer);
     }
@@ -142,6 +156,7 @@
       var node = document.createElement("button");
       node.type = "button";
       node.className = "quick-reply";
+      node.dataset.payload = button.payload;
       node.setAttribute("dir", "auto");
       node.textContent = button.title;
       node.addEventListener("click", function () {
