@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -95,7 +95,10 @@ class ActionOfferHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return await _ask_consent(dispatcher, tracker, CaseTrigger.FALLBACK)
+        events = await _ask_consent(dispatcher, tracker, CaseTrigger.FALLBACK)
+        # Reached through the fallback's FollowupAction, which no rule predicts: wait for the answer
+        # explicitly, or the policies would fall back again and loop until Rasa's circuit breaker trips.
+        return [*events, FollowupAction("action_listen")]
 
 
 class ActionHandoffConsentGiven(Action):
@@ -113,7 +116,7 @@ class ActionHandoffConsentGiven(Action):
             async with database().session() as session:
                 await cases.record_consent(session, patient.id)
         _say(dispatcher, patient_texts.intake_intro(language), _intent(tracker) or "affirm", handoff="intake")
-        return [SlotSet("handoff_pending", False), *_clear_intake()]
+        return [SlotSet("handoff_pending", False)]
 
 
 class ActionHandoffDeclined(Action):
@@ -187,6 +190,9 @@ class ValidateHandoffIntakeForm(FormValidationAction):
 
     @staticmethod
     def _clean(slot: str, value: Any) -> dict[str, Any]:
+        # A slot cleared (None) is not an answer: it must stay empty so that the form asks for it.
+        if value is None:
+            return {slot: None}
         return {slot: normalize_answer(value, _skip_titles())}
 
     async def validate_intake_name(self, value: Any, *_: Any) -> dict[str, Any]:

@@ -75,6 +75,7 @@ async def test_service_request_and_fallback_offer_record_their_trigger(database:
     assert slot_events(events)["handoff_trigger"] == "service_request"
     messages, events = await run(handoff_actions.ActionOfferHandoff(), tracker(sender, "nlu_fallback"))
     assert slot_events(events)["handoff_trigger"] == "fallback"
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "action_listen"
     assert messages[0]["text"].startswith("I am sorry I could not help with that.")
     assert messages[0]["custom"]["handoff"] == "consent_requested"
 
@@ -179,6 +180,8 @@ async def test_intake_validation_turns_skip_words_into_skipped(database: Databas
         assert await form.validate_intake_place(word, dispatcher, track, {}) == {"intake_place": SKIPPED}
     answer = await form.validate_intake_name("  Anna  ", dispatcher, track, {})
     assert answer == {"intake_name": "Anna"}
+    # A cleared slot is not a skipped answer: the form must still ask the question.
+    assert await form.validate_intake_contact(None, dispatcher, track, {}) == {"intake_contact": None}
 
 
 async def test_unknown_sender_gets_an_apology_and_nothing_is_stored(database: Database) -> None:
