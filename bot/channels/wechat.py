@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,22 +169,24 @@ class WeChatChannel:
         message = parse_message(fields)
         openid = str(message.source or "")
         kind = message.type
+        # WeChat's advice for deduplication: MsgId, or FromUserName + CreateTime where there is none.
+        msg_id = str(message.id) if message.id else f"{openid}:{fields.get('CreateTime', '')}:{kind}"
         if kind == "text":
             text = str(message.content or "")[:MAX_TEXT_CHARS]
-            return CoreTurn(str(message.id), openid, text) if text.strip() else ChannelReply(openid, (UNSUPPORTED,))
+            return CoreTurn(msg_id, openid, text) if text.strip() else ChannelReply(openid, (UNSUPPORTED,))
         if kind == "image":
-            return CoreTurn(str(message.id), openid, "", media_id=str(message.media_id or ""),
+            return CoreTurn(msg_id, openid, "", media_id=str(message.media_id or ""),
                             language_hint=self._default_language)
         if kind == "voice":
             recognition = str(message.recognition or "").strip()
             if recognition:
-                return CoreTurn(str(message.id), openid, recognition[:MAX_TEXT_CHARS])
+                return CoreTurn(msg_id, openid, recognition[:MAX_TEXT_CHARS])
             return ChannelReply(openid, (PLEASE_TYPE,))
         if kind == "location":
             return ChannelReply(openid, (LOCATION_THANKS,))
         if kind == "link":
             title = str(message.title or "").strip()
-            return CoreTurn(str(message.id), openid, title[:MAX_TEXT_CHARS]) if title else ChannelReply(
+            return CoreTurn(msg_id, openid, title[:MAX_TEXT_CHARS]) if title else ChannelReply(
                 openid, (LINK_THANKS,))
         if kind == "event":
             return self._classify_event(message, openid, fields)
@@ -202,17 +205,21 @@ class WeChatChannel:
             return CoreTurn(ext_id, openid, key, language_hint=self._default_language)
         return None  # unsubscribe, view, location reports, job notifications: nothing to answer
 
-    async def respond(self, fields: dict[str, str]) -> str | None:
-        """The passive reply text for a verified message, or None to answer ``success``."""
+    async def respond(self, fields: dict[str, str], arrived: float | None = None) -> str | None:
+        """The passive reply text for a verified message, or None to answer ``success``.
+
+        ``arrived`` (``time.monotonic()`` when the request came in) makes the passive window count
+        from the request's arrival rather than from the start of the turn.
+        """
         action = self.classify(fields)
         if action is None:
             return None
         if isinstance(action, ChannelReply):
             language = await self._known_language(action.openid)
             return "\n\n".join(t(language, msgid) for msgid in action.msgids)
-        return await self._answer(action)
+        return await self._answer(action, time.monotonic() if arrived is None else arrived)
 
-    async def _answer(self, turn: CoreTurn) -> str | None:
+    async def _answer(self, turn: CoreTurn, arrived: float) -> str | None:
         flight = self._inflight.get(turn.ext_id)
         if flight is not None:
             return await flight.outcome(self._passive_seconds)
@@ -227,47 +234,50 @@ class WeChatChannel:
         task = asyncio.create_task(self._run_turn(turn), name=f"wechat-turn-{turn.ext_id}")
         self._keep(task)
         try:
-            await asyncio.wait({task}, timeout=self._passive_seconds)
+            remaining = self._passive_seconds - (time.monotonic() - arrived)
+            await asyncio.wait({task}, timeout=max(0.0, remaining))
         except asyncio.CancelledError:
             # WeChat hung up: the turn still runs and its answer goes out by the customer-service API.
             if not task.done():
-                self._keep(asyncio.get_running_loop().create_task(self._defer(key, flight, turn, task)))
+                self._defer(key, flight, turn, task)
             raise
         if not task.done():
-            await self._defer(key, flight, turn, task)
+            self._defer(key, flight, turn, task)
             return None
-        try:
-            return await self._decide(key, flight, turn, task)
-        finally:
-            self._inflight.pop(turn.ext_id, None)
+        return await self._decide(key, flight, turn, task)
 
     async def _decide(self, key: str, flight: _Flight, turn: CoreTurn, task: asyncio.Task[_Answer]) -> str | None:
         """The turn finished within the window: passive reply if it fits one message."""
         error = task.exception()
         if error is not None:
             # Nothing was answered: forget the claim so WeChat's retry runs the turn again.
+            self._inflight.pop(turn.ext_id, None)
             await self._state.delete(key)
             flight.settle(None)
             raise error
         answer = task.result()
         text = render_turn(answer.replies)
         if answer.duplicate or not text:
-            await self._state.put(key, {"state": "done"}, TURN_TTL_SECONDS)
             flight.settle(None)
+            self._record(key, {"state": "done"}, turn.ext_id)
             return None
         if utf8_len(text) <= MAX_MESSAGE_BYTES:
-            await self._state.put(key, {"state": "passive", "text": text}, TURN_TTL_SECONDS)
             flight.settle(text)
+            # Recorded after answering: only a retry from another worker needs it, seconds later.
+            self._record(key, {"state": "passive", "text": text}, turn.ext_id)
             return text
-        await self._state.put(key, {"state": "cs"}, TURN_TTL_SECONDS)
         flight.settle(None)
-        await self._send_late(turn, answer)
+        self._record(key, {"state": "cs"}, turn.ext_id)
+        self._keep(asyncio.get_running_loop().create_task(self._send_late(turn, answer)))
         return None
 
-    async def _defer(self, key: str, flight: _Flight, turn: CoreTurn, task: asyncio.Task[_Answer]) -> None:
-        """Past the passive window: answer ``success`` now, deliver by the customer-service API later."""
+    def _defer(self, key: str, flight: _Flight, turn: CoreTurn, task: asyncio.Task[_Answer]) -> None:
+        """Past the passive window: answer ``success`` now, deliver by the customer-service API later.
+
+        Nothing is awaited here, so a busy database cannot push the HTTP answer past WeChat's 5 s.
+        """
         flight.settle(None)
-        await self._state.put(key, {"state": "cs"}, TURN_TTL_SECONDS)
+        self._record(key, {"state": "cs"})
 
         def finished(done: asyncio.Task[_Answer]) -> None:
             self._inflight.pop(turn.ext_id, None)
@@ -357,6 +367,23 @@ class WeChatChannel:
         async with self._db.session() as session:
             language = (await session.execute(query)).scalar_one_or_none()
         return language or self._default_language
+
+    def _record(self, key: str, value: dict[str, Any], ext_id: str | None = None) -> None:
+        """Store a turn decision in the background (logged, never raised).
+
+        Until it is stored, this process's in-flight entry ``ext_id`` keeps answering retries.
+        """
+
+        async def put() -> None:
+            try:
+                await self._state.put(key, value, TURN_TTL_SECONDS)
+            except Exception:
+                logger.exception("could not record the WeChat turn decision")
+            finally:
+                if ext_id is not None:
+                    self._inflight.pop(ext_id, None)
+
+        self._keep(asyncio.get_running_loop().create_task(put()))
 
     def _keep(self, task: asyncio.Task[Any]) -> None:
         self._background.add(task)

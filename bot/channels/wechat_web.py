@@ -69,6 +69,7 @@ def build_router(channel: WeChatChannel, settings: WeChatSettings, state: StateS
     @router.post(PATH)
     async def receive(request: Request) -> Response:
         """A message or event; answered with a passive reply, or ``success``."""
+        arrived = time.monotonic()
         query = request.query_params
         try:
             body = await _read_limited(request)
@@ -89,7 +90,7 @@ def build_router(channel: WeChatChannel, settings: WeChatSettings, state: StateS
         except RequestRejected as exc:
             return _rejected(exc)
         try:
-            text = await channel.respond(fields)
+            text = await channel.respond(fields, arrived)
         except (OperationalError, DBAPIError):
             logger.exception("database unavailable")
             return PlainTextResponse("", status_code=503)  # WeChat retries
