@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+
+from telegram.error import TelegramError
 
 from bot.channels.telegram import ALLOWED_UPDATES, build_application, register_commands
 from bot.channels.telegram_web import WEBHOOK_PATH
@@ -47,13 +50,16 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
     """Register the webhook URL (http.public_url + /webhooks/telegram), its secret and the commands."""
     settings = get_settings()
     if not settings.telegram.enabled:
-        print("telegram.bot_token: set MC_TELEGRAM__BOT_TOKEN first")
+        print("telegram.bot_token: set MC_TELEGRAM__BOT_TOKEN first", file=sys.stderr)
         return 2
     try:
         url = asyncio.run(set_webhook(settings, args.drop_pending_updates))
     except ValueError as exc:
-        print(str(exc))
+        print(str(exc), file=sys.stderr)
         return 2
+    except TelegramError as exc:
+        print(f"the Bot API refused: {exc.message}", file=sys.stderr)
+        return 1
     print(f"webhook set: {url} (commands registered for {', '.join(settings.languages)})")
     return 0
 
@@ -62,9 +68,13 @@ def cmd_set_commands(_args: argparse.Namespace) -> int:
     """Register only the localized command menu (polling mode needs no webhook)."""
     settings = get_settings()
     if not settings.telegram.enabled:
-        print("telegram.bot_token: set MC_TELEGRAM__BOT_TOKEN first")
+        print("telegram.bot_token: set MC_TELEGRAM__BOT_TOKEN first", file=sys.stderr)
         return 2
-    asyncio.run(set_commands(settings))
+    try:
+        asyncio.run(set_commands(settings))
+    except TelegramError as exc:
+        print(f"the Bot API refused: {exc.message}", file=sys.stderr)
+        return 1
     print(f"commands registered for {', '.join(settings.languages)}")
     return 0
 

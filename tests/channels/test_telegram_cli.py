@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -50,3 +53,24 @@ def test_webhook_url_requires_a_public_https_url(sqlite_url: str, fake: FakeTele
 def test_webhook_mode_refuses_to_start_without_a_strong_secret(sqlite_url: str, fake: FakeTelegram) -> None:
     with pytest.raises(ValueError, match="webhook_secret"):
         telegram_settings(sqlite_url, fake, webhook_secret="short")
+
+
+def test_command_line_registers_the_webhook(sqlite_url: str, fake: FakeTelegram) -> None:
+    env = {
+        **os.environ,
+        "MC_ENVIRONMENT": "test",
+        "MC_DATABASE__URL": sqlite_url,
+        "MC_HTTP__PUBLIC_URL": "https://bot.example.org",
+        "MC_TELEGRAM__MODE": "webhook",
+        "MC_TELEGRAM__BOT_TOKEN": fake.token,
+        "MC_TELEGRAM__WEBHOOK_SECRET": SECRET,
+        "MC_TELEGRAM__BASE_URL": fake.base_url,
+        "MC_TELEGRAM__BASE_FILE_URL": fake.base_file_url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "telegram", "set-webhook"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "https://bot.example.org/webhooks/telegram" in done.stdout
+    assert [c.params["url"] for c in fake.requests("setWebhook")] == ["https://bot.example.org/webhooks/telegram"]
+    assert len(fake.requests("setMyCommands")) == 7
