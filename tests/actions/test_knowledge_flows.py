@@ -197,8 +197,8 @@ async def test_second_miss_hands_over_to_the_coordinator_offer(monkeypatch: pyte
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("speak Russian please", "ru"), ("请用中文", "zh"), ("日本語でお願いします", "ja"), ("по-английски, пожалуйста", "en"),
-     ("change the language", None), ("English or Korean?", None)],
+    [("speak Russian please", "ru"), ("请用中文", "zh"), ("日本語でお願いします", "ja"),
+     ("по-английски, пожалуйста", "en"), ("change the language", None), ("English or Korean?", None)],
 )
 def test_a_named_language_switches_directly(text: str, expected: str | None) -> None:
     assert named_language(text) == expected
