@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,18 +10,30 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.context import language_of
-from bot.actions.replies import coordinator_button, say
+from bot.actions.replies import coordinator_button, knowledge, say
 from bot.i18n import t
+from bot.kb.render import PARAGRAPH_BREAK, render_entries
 
-# The emergency reply restates seed 002 ("Emergency medical treatment": no appointment, life first,
-# register afterwards, self-pay unless insured in China) and seed 004 ("For emergencies": registration
-# window with the passport, critical patients treated first). It is an interface string, not a
-# knowledge entry, so it never depends on the knowledge folder being readable.
+# The emergency reply is the call to action followed by the knowledge entry on emergencies (seed 002:
+# no appointment, life first, register afterwards, self-pay unless insured in China). Should that entry
+# be missing or unreadable, a built-in text restating seeds 002 and 004 is used: an emergency reply must
+# never depend on the knowledge folder.
+logger = logging.getLogger(__name__)
 EMERGENCY_SOURCES = ("002_0d4801e7e7da959f.txt", "004_14334f2c18ba43ef.txt")
+EMERGENCY_ENTRY = "emergency-what-to-do"
+
+
+def call_to_action(language: str) -> str:
+    """The first line of every emergency reply."""
+    return t(
+        language,
+        "If this is an emergency, call 120 now or go to the nearest hospital emergency department. "
+        "I am also alerting a coordinator.",
+    )
 
 
 def emergency_text(language: str) -> str:
-    """The emergency instructions in the patient's language."""
+    """The built-in emergency instructions in the patient's language (no knowledge needed)."""
     return t(
         language,
         "If this is an emergency, call 120 now or go to the nearest hospital emergency department.\n"
@@ -42,7 +55,16 @@ class ActionEmergency(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = language_of(tracker)
-        say(dispatcher, emergency_text(language), "emergency", emergency=True, sources=list(EMERGENCY_SOURCES))
+        try:
+            entry = knowledge().get(EMERGENCY_ENTRY)
+        except Exception:  # whatever breaks the knowledge base, the emergency reply must go out
+            logger.exception("knowledge base unavailable for the emergency reply")
+            entry = None
+        if entry is None:
+            say(dispatcher, emergency_text(language), "emergency", emergency=True, sources=list(EMERGENCY_SOURCES))
+        else:
+            text = call_to_action(language) + PARAGRAPH_BREAK + render_entries([entry], language)
+            say(dispatcher, text, "emergency", emergency=True, kb_id=entry.id, source=entry.source.seed)
         # An emergency overrides any open form: deactivate it so the next message is not read as an answer.
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 

@@ -52,7 +52,7 @@ def tracker(intent: str, text: str = "text", language: str = "en", events: list[
 
 @pytest.fixture(autouse=True)
 def fixture_index(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (knowledge_actions, visa_advisor, checklist):
+    for module in (knowledge_actions, visa_advisor, checklist, safety_actions):
         monkeypatch.setattr(module, "knowledge", lambda: INDEX)
 
 
@@ -149,7 +149,30 @@ async def test_emergency_reply_closes_the_form_and_is_marked() -> None:
     assert message["custom"]["emergency"] is True
     assert message["custom"]["intent"] == "emergency"
     assert "120" in message["text"] and "急诊" in message["text"]
+    assert "kb_id" not in message["custom"], "no emergency entry in this index: the built-in text is used"
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
+
+
+async def test_emergency_reply_uses_the_emergency_entry_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = KnowledgeIndex([entry("emergency-what-to-do", ["emergency"], topic="emergency")])
+    monkeypatch.setattr(safety_actions, "knowledge", lambda: index)
+    dispatcher = CollectingDispatcher()
+    await safety_actions.ActionEmergency().run(dispatcher, tracker("emergency", language="ru"), {})
+    [message] = dispatcher.messages
+    assert message["text"].startswith("Если это экстренная ситуация, немедленно звоните 120")
+    assert "[ru] emergency-what-to-do" in message["text"]
+    assert message["custom"]["kb_id"] == "emergency-what-to-do"
+    assert message["custom"]["emergency"] is True
+
+
+async def test_emergency_reply_survives_a_broken_knowledge_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> KnowledgeIndex:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(safety_actions, "knowledge", broken)
+    dispatcher = CollectingDispatcher()
+    await safety_actions.ActionEmergency().run(dispatcher, tracker("emergency", language="en"), {})
+    assert "call 120" in dispatcher.messages[0]["text"]
 
 
 @pytest.mark.parametrize("language", LANGS)
