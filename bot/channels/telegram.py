@@ -49,7 +49,8 @@ from bot.storage.models import Author
 logger = logging.getLogger(__name__)
 
 CHANNEL = store.CHANNEL
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# Edits are ignored (see telegram_updates), so Telegram need not send them.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # Notices (voice, stickers, refused files) are not stored by the core; remember the last ones
 # answered so a redelivered update does not get a second notice from this process.
 RECENT_NOTICES = 10_000
