@@ -40,6 +40,17 @@ def cmd_train(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rasa_endpoints(args: argparse.Namespace) -> int:
+    """Write Rasa's endpoints.yml and credentials.yml (tracker store, lock store, action server) for this config."""
+    from pathlib import Path
+
+    from bot.rasa_project import write_endpoint_files
+
+    endpoints, credentials = write_endpoint_files(get_settings(), Path(args.out))
+    print(f"wrote {endpoints} and {credentials}")
+    return 0
+
+
 def cmd_check_config(_args: argparse.Namespace) -> int:
     """Validate config.yml and the environment."""
     from bot.app import enabled_channels
@@ -60,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=cmd_migrate)
     sub.add_parser("train", help=cmd_train.__doc__).set_defaults(handler=cmd_train)
     sub.add_parser("check-config", help=cmd_check_config.__doc__).set_defaults(handler=cmd_check_config)
+    endpoints = sub.add_parser("rasa-endpoints", help=cmd_rasa_endpoints.__doc__)
+    endpoints.add_argument("--out", default="var/run", help="folder for endpoints.yml and credentials.yml")
+    endpoints.set_defaults(handler=cmd_rasa_endpoints)
     for register in extra_commands():
         register(sub)
     return parser

@@ -58,7 +58,7 @@ class RunningStack:
         return replies
 
 
-def start_stack(work: Path, database_url: str | None = None, **extra: str) -> RunningStack:
+def start_stack(work: Path, database_url: str | None = None, workers: int = 1, **extra: str) -> RunningStack:
     """Build and start a stack isolated under ``work``; the caller stops it."""
     work.mkdir(parents=True, exist_ok=True)
     variables = stack_environment(work, database_url, **extra)
@@ -74,7 +74,7 @@ def start_stack(work: Path, database_url: str | None = None, **extra: str) -> Ru
                 os.environ[key] = value
     env = child_environment(settings, variables)
     env["MC_RASA_TOKEN"] = env.get("MC_RASA_TOKEN") or "test-token-" + os.urandom(8).hex()
-    stack = build_stack(settings, env, work / "run")
+    stack = build_stack(settings, env, work / "run", workers=workers)
     try:
         stack.start()
     except Exception:
