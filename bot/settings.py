@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     rasa_token: SecretStr = SecretStr(DEV_SECRET)
     rate_limit_per_minute: int = Field(30, ge=1)
     attachments_max_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    # Closed cases and their transcripts are deleted this many days after closing (None: kept).
+    retention_days: int | None = Field(None, ge=1)
 
     database: DatabaseSettings = DatabaseSettings()
     rasa: RasaSettings = RasaSettings()

@@ -14,7 +14,12 @@ from bot.runtime import Runtime
 
 
 def mount(app: FastAPI, runtime: Runtime) -> None:
-    """Add ``GET /metrics`` and the request-id middleware."""
+    """Add ``GET /metrics``, the request-id middleware and (when configured) the daily retention job."""
+    if runtime.settings.retention_days is not None:
+        from bot.observability.retention import retention_job
+
+        days = runtime.settings.retention_days
+        runtime.background_jobs["retention"] = lambda: retention_job(runtime.database, days)
 
     @app.middleware("http")
     async def with_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
