@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.i18n import N_, t
 from bot.kb.index import KnowledgeIndex, current_index
-from bot.kb.render import keep_together, render_entries
+from bot.kb.render import keep_together, render_entries, strip_bidi
 from bot.kb.schema import KnowledgeEntry
 
 # Topic buttons of the clarifying question (title msgid, payload).
@@ -52,9 +52,13 @@ def say(
     buttons: Sequence[dict[str, str]] | None = None,
     **custom: Any,
 ) -> None:
-    """Send one reply with its machine-readable markers (custom.intent always), as one message."""
+    """Send one reply with its machine-readable markers (custom.intent always), as one message.
+
+    Bidi control marks are removed from everything we send (see bot.kb.render): Arabic reads correctly
+    without them, and stray ones show up as garbage in clients that do not honour them.
+    """
     dispatcher.utter_message(
-        text=keep_together(text), buttons=list(buttons or []), json_message={"intent": intent, **custom}
+        text=strip_bidi(keep_together(text)), buttons=list(buttons or []), json_message={"intent": intent, **custom}
     )
 
 
