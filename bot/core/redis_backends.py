@@ -104,3 +104,18 @@ class RedisKeyedLock:
         while True:
             await asyncio.sleep(self._ttl_ms / 3000)
             await self._redis.set(heartbeat, ticket, px=self._ttl_ms)
+
+
+async def erase_patient_keys(redis: Redis, channel: str, external_id: str, patient_id: int) -> int:
+    """Delete every Redis key that names this patient (locks, rate-limit windows, channel state)."""
+    patterns = (
+        f"{LOCK_PREFIX}{channel}:{external_id}:*",
+        f"mc:rate:{channel}:{patient_id}:*",
+        f"mc:{channel}:*:{external_id}",
+        f"mc:{channel}:*:{external_id}:*",
+    )
+    deleted = 0
+    for pattern in patterns:
+        async for key in redis.scan_iter(match=pattern, count=500):
+            deleted += int(await redis.delete(key))
+    return deleted

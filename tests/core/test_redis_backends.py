@@ -79,3 +79,19 @@ async def test_different_keys_do_not_wait_for_each_other(redis: Redis) -> None:
         async with asyncio.timeout(1):
             async with lock.hold(f"b-{uuid.uuid4().hex}"):
                 pass
+
+
+async def test_erasure_removes_only_the_patients_keys(redis: Redis) -> None:
+    from bot.core.redis_backends import erase_patient_keys
+
+    who = uuid.uuid4().hex
+    patient_id = int(uuid.uuid4().int % 10**9)
+    mine = [f"mc:lock:telegram:{who}:serving", f"mc:rate:telegram:{patient_id}:123", f"mc:telegram:options:{who}"]
+    other = f"mc:lock:telegram:other-{who}:serving"
+    for key in [*mine, other]:
+        await redis.set(key, 1, ex=60)
+    deleted = await erase_patient_keys(redis, "telegram", who, patient_id)
+    assert await redis.exists(other) == 1
+    assert [await redis.exists(key) for key in mine] == [0, 0, 0]
+    assert deleted == 3
+    await redis.delete(other, *mine)
