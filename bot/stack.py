@@ -157,8 +157,9 @@ def run_forever(stack: Stack) -> int:
     try:
         stack.start()
         print(f"MedConcierge is up. Chat page: {stack.app_url}/   console: {stack.app_url}/console/login", flush=True)
-        print(f"  terminal chat: python -m bot shell   REST: {stack.app_url}/webhooks/rest/webhook", flush=True)
-        print(f"  health: {stack.app_url}/healthz  logs: {stack.processes['app'].log.parent}  Ctrl-C stops", flush=True)
+        print(f"  terminal chat: python -m bot shell   REST: {stack.app_url}/webhooks/rest/webhook   health: /healthz",
+              flush=True)
+        print(f"  logs: {stack.processes['app'].log} (demo console login on first run)   Ctrl-C stops", flush=True)
         while not stopping:
             for process in stack.processes.values():
                 if not process.alive():
