@@ -64,6 +64,13 @@ def test_english_quick_reply_knowledge_footer_and_phone_width(browser: Browser, 
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{chat_stack.url}/chat?lang=en")
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    # Keyboard: the picker, then the composer and its Send button, in reading order.
+    page.locator("#language").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#new-chat")).to_be_focused()
+    page.locator("#input").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#send")).to_be_focused()
     say(page, "Hello")
     visa = last_bot(page).locator('.quick-reply[data-payload="/ask_visa"]')
     expect(visa).to_be_visible()
