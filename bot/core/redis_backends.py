@@ -21,6 +21,19 @@ if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ticket - 1
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return ticket
 """
+# Enter when "now serving" is exactly the previous ticket, setting the heartbeat in the same step so
+# that a waiter never sees a holder without one. -1: our ticket was skipped (we were presumed dead).
+_ENTER = """
+local serving = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local previous = tonumber(ARGV[1]) - 1
+if serving == previous then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif serving > previous then
+  return -1
+end
+return 0
+"""
 # Move "now serving" from an expected value to the next one (release, or skipping a dead holder).
 _ADVANCE = """
 if tonumber(redis.call('GET', KEYS[1]) or '-1') == tonumber(ARGV[1]) then
@@ -64,29 +77,24 @@ class RedisKeyedLock:
     """A fair (FIFO) per-key lock shared by every worker: a ticket lock in Redis.
 
     Each turn takes a ticket and waits until "now serving" reaches it, so one patient's messages are
-    answered in arrival order whichever worker received them. The holder refreshes a heartbeat; when a
-    holder dies (no heartbeat), the next waiter skips its ticket, so a crash never blocks a patient.
+    answered in arrival order whichever worker received them. The holder keeps a heartbeat; when the
+    next ticket's owner shows no heartbeat for a grace period (it died), the next waiter skips it, and
+    a skipped owner that was only slow takes a new ticket instead of entering.
     """
 
     def __init__(self, redis: Redis, ttl_seconds: float = 30.0, poll_seconds: float = 0.01) -> None:
         self._redis = redis
         self._ttl_ms = int(ttl_seconds * 1000)
+        self._grace = min(5.0, ttl_seconds)
         self._poll = poll_seconds
         self._take = redis.register_script(_TAKE)
+        self._enter = redis.register_script(_ENTER)
         self._advance = redis.register_script(_ADVANCE)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
         tickets, serving, heartbeat = (f"{LOCK_PREFIX}{key}:{part}" for part in ("tickets", "serving", "hb"))
-        ticket = int(await self._take(keys=[tickets, serving], args=[IDLE_EXPIRY_MS]))
-        while True:
-            current = int(await self._redis.get(serving) or ticket - 1)
-            if current >= ticket - 1:
-                break
-            if not await self._redis.exists(heartbeat) and await self._stalled(serving, heartbeat, current):
-                await self._advance(keys=[serving], args=[current, IDLE_EXPIRY_MS])
-            await asyncio.sleep(self._poll)
-        await self._redis.set(heartbeat, ticket, px=self._ttl_ms)
+        ticket = await self._acquire(tickets, serving, heartbeat)
         beating = asyncio.create_task(self._beat(heartbeat, ticket))
         try:
             yield
@@ -95,10 +103,27 @@ class RedisKeyedLock:
             await self._redis.delete(heartbeat)
             await self._advance(keys=[serving], args=[ticket - 1, IDLE_EXPIRY_MS])
 
-    async def _stalled(self, serving: str, heartbeat: str, seen: int) -> bool:
-        """True when nobody holds the lock for ``seen + 1`` even after a grace period."""
-        await asyncio.sleep(min(1.0, self._ttl_ms / 1000))
-        return int(await self._redis.get(serving) or -1) == seen and not await self._redis.exists(heartbeat)
+    async def _acquire(self, tickets: str, serving: str, heartbeat: str) -> int:
+        ticket = int(await self._take(keys=[tickets, serving], args=[IDLE_EXPIRY_MS]))
+        stalled_since: tuple[int, float] | None = None
+        while True:
+            entered = int(await self._enter(keys=[serving, heartbeat], args=[ticket, self._ttl_ms]))
+            if entered == 1:
+                return ticket
+            if entered == -1:  # skipped while we were too slow: queue again
+                ticket = int(await self._take(keys=[tickets, serving], args=[IDLE_EXPIRY_MS]))
+                stalled_since = None
+                continue
+            current = int(await self._redis.get(serving) or -1)
+            if await self._redis.exists(heartbeat):
+                stalled_since = None
+            elif stalled_since is None or stalled_since[0] != current:
+                stalled_since = (current, asyncio.get_running_loop().time())
+            elif asyncio.get_running_loop().time() - stalled_since[1] > self._grace:
+                # The owner of ticket current+1 never entered or died holding it: skip it.
+                await self._advance(keys=[serving], args=[current, IDLE_EXPIRY_MS])
+                stalled_since = None
+            await asyncio.sleep(self._poll)
 
     async def _beat(self, heartbeat: str, ticket: int) -> None:
         while True:
