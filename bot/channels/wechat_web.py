@@ -89,6 +89,9 @@ def build_router(channel: WeChatChannel, settings: WeChatSettings, state: StateS
                 raise RequestRejected(400, "message without FromUserName or MsgType")
         except RequestRejected as exc:
             return _rejected(exc)
+        except (OperationalError, DBAPIError):
+            logger.exception("nonce store unavailable")
+            return PlainTextResponse("", status_code=503)  # WeChat retries
         try:
             text = await channel.respond(fields, arrived)
         except (OperationalError, DBAPIError):

@@ -231,3 +231,17 @@ async def test_an_engine_outage_apology_is_passive_and_stored(wechat_app: WeChat
     apology = "Sorry, I cannot answer right now. Your message is saved and I will reply as soon as I can."
     assert reply_content(response.text) == t("en", apology)
     assert await wechat_app.count(Message) == 2
+
+
+async def test_a_database_outage_is_503_and_wechats_retry_is_answered_once(wechat_app: WeChatApp) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    database = wechat_app.runtime.database
+    broken = create_async_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    database.sessions = async_sessionmaker(broken, expire_on_commit=False)
+    assert (await wechat_app.say("openid-outage", "hello", 9981)).status_code == 503
+    await broken.dispose()
+    database.sessions = async_sessionmaker(database.engine, expire_on_commit=False)
+    retried = await wechat_app.say("openid-outage", "hello", 9981)
+    assert reply_content(retried.text) == "echo: hello"
+    assert len(wechat_app.engine.calls) == 1
