@@ -117,6 +117,8 @@ def main() -> int:
     parser.add_argument("--senders", type=int, default=40)
     parser.add_argument("--messages", type=int, default=5, help="messages per sender and channel")
     parser.add_argument("--passive-seconds", type=float, default=4.0)
+    parser.add_argument("--redis-url", help="use Redis for locks, events, nonces and tokens (production setup)")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL database instead of SQLite")
     args = parser.parse_args()
     fake = FakeWeChat().start()
     work = Path(tempfile.mkdtemp(prefix="bench-wechat-"))
@@ -129,8 +131,12 @@ def main() -> int:
         "MC_WECHAT__PASSIVE_REPLY_SECONDS": str(args.passive_seconds),
         "MC_RATE_LIMIT_PER_MINUTE": "100000",
     }
-    print(f"starting the stack under {work} (fake WeChat at {fake.base_url})", flush=True)
-    running = start_stack(work, **env)
+    if args.redis_url:
+        env["MC_REDIS__URL"] = args.redis_url
+    database_url = _create_postgres_database() if args.postgres else None
+    print(f"starting the stack under {work} (fake WeChat at {fake.base_url}, database "
+          f"{'PostgreSQL' if database_url else 'SQLite'}, Redis {'on' if args.redis_url else 'off'})", flush=True)
+    running = start_stack(work, database_url, **env)
     try:
         tag = str(int(time.time()))
         rest_run, wechat_run = asyncio.run(bench(running.url, args.senders, args.messages, tag))
@@ -147,7 +153,33 @@ def main() -> int:
     finally:
         running.stack.stop()
         fake.stop()
+        if database_url:
+            _drop_postgres_database(database_url)
     return 0
+
+
+def _create_postgres_database() -> str:
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    name = f"mc_bench_{int(time.time())}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql") + f"/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 if __name__ == "__main__":

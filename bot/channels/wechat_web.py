@@ -128,6 +128,10 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
     wechat = settings.wechat
     if not wechat.enabled:
         return
+    if wechat.token is None or len(wechat.token.get_secret_value()) < 3:
+        # An empty token would let anyone compute valid signatures.
+        logger.error("WeChat channel not mounted: MC_WECHAT__TOKEN is empty or too short")
+        return
     state = build_state_store(settings.redis.url, runtime.database)
     storage = build_token_storage(settings.redis.url, settings.database_url)
     secret = wechat.app_secret.get_secret_value() if wechat.app_secret else ""
