@@ -7,6 +7,7 @@ conversation or message id from the client.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -14,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.rest import CHANNEL
 from bot.storage.models import Author, Conversation, Message, OutboxItem, Patient
+from bot.webchat.texts import NATIVE_NAMES
 
 HISTORY_LIMIT = 200
 # Markers of ``custom`` the page renders; anything else stays on the server.
 VISIBLE_CUSTOM = ("kb_id", "source", "emergency", "handoff", "case_number", "intent", "error", "fallback")
 SHOWN_AUTHORS = (Author.PATIENT, Author.BOT, Author.COORDINATOR)
+# The picker's language payload (see bot.webchat.web.LANGUAGE_PAYLOAD).
+LANGUAGE_CHOICE = re.compile(r'/choose_language\{"ui_language":"([a-z]{2})"\}')
 
 
 async def conversation_of(session: AsyncSession, sender: str) -> int | None:
@@ -54,8 +58,27 @@ async def history(session: AsyncSession, conversation_id: int, limit: int = HIST
         .order_by(Message.id.desc())
         .limit(limit)
     )
-    rows = list((await session.execute(query)).scalars())
-    return [serialize(message) for message in reversed(rows)]
+    rows = list(reversed(list((await session.execute(query)).scalars())))
+    shown: list[dict[str, Any]] = []
+    titles: dict[str, str] = {}
+    for message in rows:
+        body = serialize(message)
+        if message.author is Author.PATIENT:
+            body["text"] = shown_text(message.text or "", titles)
+        elif message.buttons:
+            titles = {b["payload"]: b["title"] for b in message.buttons}
+        shown.append(body)
+    return shown
+
+
+def shown_text(text: str, titles: dict[str, str]) -> str:
+    """What the patient saw as their message: a pressed button's title rather than its payload."""
+    if text in titles:
+        return titles[text]
+    match = LANGUAGE_CHOICE.fullmatch(text)
+    if match and match.group(1) in NATIVE_NAMES:
+        return NATIVE_NAMES[match.group(1)]
+    return text
 
 
 def _pushed() -> ColumnElement[bool]:

@@ -169,3 +169,5 @@ def test_handoff_then_a_coordinator_reply_arrives_live_and_survives_a_reload(
     expect(patient.locator("li.message")).to_have_count(count, timeout=10_000)
     expect(patient.locator("li.from-coordinator")).to_contain_text(reply)
     expect(patient.locator('li[data-handoff="case_opened"]')).to_contain_text(number.group(0))
+    # The restored transcript shows the pressed consent button's title, not its payload.
+    assert "/affirm" not in patient.locator("#messages").inner_text()

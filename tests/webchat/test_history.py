@@ -72,3 +72,14 @@ async def test_sender_must_be_given(app_client: Any) -> None:
     assert (await app_client.get("/webchat/history")).status_code == 422
     assert (await app_client.get("/webchat/history", params={"sender": ""})).status_code == 422
     assert (await app_client.get("/webchat/history", params={"sender": "x" * 129})).status_code == 422
+
+
+async def test_pressed_buttons_come_back_as_their_titles(app_client: Any, engine: ScriptedEngine) -> None:
+    engine.answer = lambda _s, text, _m: [OutboundMessage(
+        text=f"re: {text}", buttons=[Button("Yes, I agree", "/affirm"), Button("No", "/deny")],
+    )]
+    for message in ("I want a person", "/affirm", '/choose_language{"ui_language":"ar"}', "/deny"):
+        await app_client.post("/webhooks/rest/webhook", json={"sender": "ivan", "message": message})
+    mine = [m["text"] for m in (await app_client.get("/webchat/history", params={"sender": "ivan"})).json()["messages"]
+            if m["author"] == "patient"]
+    assert mine == ["I want a person", "Yes, I agree", "العربية", "No"]
