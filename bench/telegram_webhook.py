@@ -8,7 +8,12 @@ then drives, one after the other and with the same messages:
     previous one was accepted; latency = update posted → reply received by the fake Bot API.
 
     .venv/bin/python -m bench.telegram_webhook [--seconds 20] [--concurrency 40] [--max-updates 3000]
-        [--flood-limit 30]
+        [--flood-limit 30] [--engine rasa|scripted]
+
+``--engine scripted`` replaces the stack by the application alone, in this process, with an instant
+scripted dialogue engine instead of Rasa, to look at what the channels themselves cost. Caveat: the
+load generator, the application and the fake Bot API then share one process (one GIL) and the
+Telegram path pays for the fake API's work too, so read its ratio as an upper bound of the overhead.
 
 ``--flood-limit`` is PTB's AIORateLimiter overall rate (Telegram allows about 30 messages/s per bot;
 0 turns the limiter off to show the application's own capacity).
@@ -29,7 +34,9 @@ from pathlib import Path
 import httpx
 
 from bench.load import MESSAGES, LoadResult, closed_loop
+from bot.storage.migrate import upgrade
 from tests.channels.fake_telegram import FakeTelegram, text_update
+from tests.channels.telegram_harness import SECRET, running_app
 from tests.e2e.stack import start_stack
 
 CHAT_BASE = 910_000_000
@@ -113,9 +120,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--max-updates", type=int, default=3000, help="upper bound of updates per run")
     parser.add_argument("--flood-limit", type=float, default=30.0, help="AIORateLimiter messages/s (0 = off)")
+    parser.add_argument("--engine", choices=("rasa", "scripted"), default="rasa")
     args = parser.parse_args()
 
     fake = FakeTelegram().start()
+    if args.engine == "scripted":
+        try:
+            rest, telegram = asyncio.run(scripted_run(fake, args))
+        finally:
+            fake.stop()
+        report(args, rest, telegram)
+        return
     secret = secrets.token_urlsafe(24)
     work = Path(tempfile.mkdtemp(prefix="mc-bench-telegram-"))
     running = start_stack(
@@ -143,8 +158,26 @@ def main() -> None:
     finally:
         running.stack.stop()
         fake.stop()
+    report(args, rest, telegram)
 
-    print(f"\n== Telegram webhook vs REST channel, {args.concurrency} concurrent senders, same stack and run ==")
+
+async def scripted_run(fake: FakeTelegram, args: argparse.Namespace) -> tuple[LoadResult, WebhookResult]:
+    """The application in this process with an instant scripted engine (no Rasa): channel cost only."""
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mc-bench-telegram-')) / 'app.db'}"
+    upgrade(url)
+    update_ids = itertools.count(1)
+    async with running_app(url, fake, max_messages_per_second=args.flood_limit) as app:
+        rest_url = f"{app.url}/webhooks/rest/webhook"
+        rest = await closed_loop(rest_url, args.concurrency, args.seconds, "bench-rest", max_turns=args.max_updates)
+        telegram = await webhook_closed_loop(
+            app.url, fake, SECRET, args.concurrency, args.seconds, args.max_updates, update_ids, CHAT_BASE
+        )
+    return rest, telegram
+
+
+def report(args: argparse.Namespace, rest: LoadResult, telegram: WebhookResult) -> None:
+    engine = "real stack (Rasa + actions)" if args.engine == "rasa" else "scripted engine, app only"
+    print(f"\n== Telegram webhook vs REST channel, {args.concurrency} concurrent senders, same run; {engine} ==")
     print(f"flood limit (AIORateLimiter): {args.flood_limit or 'off'} messages/s")
     print(
         f"REST      turns={rest.turns:5d} errors={rest.errors:3d}  {rest.throughput:6.1f} turns/s    "
