@@ -95,6 +95,10 @@ class ScriptedEngine:
     async def healthy(self) -> bool:
         return not self.down
 
+    async def intent_of(self, text: str) -> tuple[str | None, float]:
+        self.parsed = [*getattr(self, "parsed", []), text]
+        return ("ask_status", 0.9) if "status" in text.lower() else ("out_of_scope", 0.8)
+
     async def forget(self, sender_id: str) -> None:
         self.forgotten = [*getattr(self, "forgotten", []), sender_id]
 

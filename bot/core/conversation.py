@@ -30,6 +30,10 @@ from bot.storage.models import Author, Conversation, ConversationMode, Direction
 logger = logging.getLogger(__name__)
 
 CONSOLE_TOPIC = "console"
+STATUS_PAYLOAD = "/ask_status"
+# Commands a patient may use while a coordinator owns the conversation (the dialogue engine answers them).
+COMMANDS_DURING_HANDOFF = frozenset({"/status", STATUS_PAYLOAD})
+STATUS_CONFIDENCE = 0.6
 APOLOGY = N_("Sorry, I cannot answer right now. Your message is saved and I will reply as soon as I can.")
 SLOW_DOWN = N_("You are sending messages very quickly. Please wait a minute; I have saved your message.")
 
@@ -162,15 +166,18 @@ class ConversationService:
         if attachments:
             return await self._accept_attachments(turn, attachments)
         emergency = looks_like_emergency(turn.text)
+        text = EMERGENCY_PAYLOAD if emergency else turn.text
         if turn.mode is ConversationMode.HUMAN and not emergency:
-            await self._store_replies(turn, [], proactive)
-            return self._result(turn, [])
+            command = await self._command_during_handoff(turn.text)
+            if command is None:
+                await self._store_replies(turn, [], proactive)
+                return self._result(turn, [])
+            text = command
         if not emergency and not proactive and not await self._within_rate_limit(turn):
             metrics.RATE_LIMITED.labels(turn.channel).inc()
             reply = OutboundMessage(text=t(turn.language, SLOW_DOWN), custom={"rate_limited": True})
             await self._store_replies(turn, [reply], proactive)
             return self._result(turn, [reply])
-        text = EMERGENCY_PAYLOAD if emergency else turn.text
         metadata: dict[str, Any] = {"language": turn.language, "channel": turn.channel}
         try:
             replies = await self._engine.respond(turn.sender_id, text, metadata)
@@ -184,6 +191,19 @@ class ConversationService:
         metrics.observe_replies(turn.channel, [r.custom for r in replies])
         await self._store_replies(turn, replies, proactive)
         return self._result(turn, replies)
+
+    async def _command_during_handoff(self, text: str) -> str | None:
+        """While a human owns the conversation the bot stays silent, except for a /status request."""
+        stripped = text.strip()
+        if stripped.split("{", 1)[0] in COMMANDS_DURING_HANDOFF:
+            return STATUS_PAYLOAD
+        if stripped.startswith("/"):
+            return None
+        try:
+            intent, confidence = await self._engine.intent_of(stripped)
+        except EngineUnavailable:
+            return None
+        return STATUS_PAYLOAD if intent == "ask_status" and confidence >= STATUS_CONFIDENCE else None
 
     async def _within_rate_limit(self, turn: _Turn) -> bool:
         return self._rate_limiter is None or await self._rate_limiter.allow(f"{turn.channel}:{turn.patient_id}")

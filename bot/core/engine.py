@@ -24,6 +24,10 @@ class DialogueEngine(Protocol):
         """True when the engine answers its authenticated status endpoint."""
         ...
 
+    async def intent_of(self, text: str) -> tuple[str | None, float]:
+        """The intent the engine's NLU reads in ``text`` and its confidence, without running the dialogue."""
+        ...
+
 
 def parse_rasa_replies(raw: list[dict[str, Any]]) -> list[OutboundMessage]:
     """Turn Rasa's REST output into replies, folding a bare ``custom`` into the reply before it.
@@ -71,6 +75,15 @@ class RasaEngine:
         if not isinstance(raw, list):
             raise EngineUnavailable("Rasa answered with an unexpected body")
         return parse_rasa_replies(raw)
+
+    async def intent_of(self, text: str) -> tuple[str | None, float]:
+        try:
+            response = await self._client.post("/model/parse", params={"token": self._token}, json={"text": text})
+            response.raise_for_status()
+            intent = response.json().get("intent") or {}
+        except (httpx.HTTPError, ValueError) as exc:
+            raise EngineUnavailable(f"Rasa did not parse: {type(exc).__name__}") from exc
+        return intent.get("name"), float(intent.get("confidence") or 0.0)
 
     async def healthy(self) -> bool:
         try:

@@ -81,6 +81,11 @@ async def test_human_owned_conversation_gets_no_bot_reply_but_emergencies_still_
     silent = await service.handle(InboundMessage("rest", "p1", "when will you call me?"))
     assert silent.replies == []
     assert len(engine.calls) == 1
+    status = await service.handle(InboundMessage("rest", "p1", "what is the status of my case?"))
+    assert engine.calls[-1][1] == "/ask_status" and status.replies
+    command = await service.handle(InboundMessage("rest", "p1", "/status"))
+    assert engine.calls[-1][1] == "/ask_status" and command.replies
+    assert len(engine.calls) == 3
     urgent = await service.handle(InboundMessage("rest", "p1", "My husband has chest pain"))
     assert engine.calls[-1][1] == "/emergency"
     assert urgent.replies and first.conversation_id == urgent.conversation_id
