@@ -22,6 +22,7 @@ from bot.console.deps import (
     wants_page,
 )
 from bot.console.operations import CaseActions, Conflict, Forbidden
+from bot.console.watch import new_case_watcher
 from bot.handoff.cases import CaseFinished, CaseNotFound, InvalidCaseInput
 from bot.runtime import Runtime
 
@@ -108,5 +109,6 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(ConsoleHeaders)
     _install_error_pages(app)
+    runtime.background_jobs["console-new-cases"] = new_case_watcher(runtime)
     if runtime.settings.environment == "development":
         runtime.background_jobs["console-demo-account"] = ensure_demo_account_job(runtime)

@@ -81,3 +81,23 @@ async def test_case_stream_is_empty_for_a_colleagues_case(harness: ConsoleHarnes
         await cases.claim_case(session, case.id, ana.id)
     frames = [frame async for frame in conversation_stream(harness.runtime, ben, case.id)]
     assert frames == []
+
+
+async def test_new_case_watcher_announces_cases_committed_elsewhere(harness: ConsoleHarness) -> None:
+    from bot.console.watch import announce_new_cases
+    from bot.core.conversation import CONSOLE_TOPIC
+
+    assert "console-new-cases" in harness.runtime.background_jobs
+    first = await harness.patient_case("watch-1")
+    async with harness.runtime.events.subscribe(CONSOLE_TOPIC) as events:
+        second = await harness.patient_case("watch-2")  # as the action server would open it
+        high = await announce_new_cases(harness.runtime, first.id)
+        seen = []
+        while True:
+            event = await asyncio.wait_for(anext(events), 2)
+            if event.get("type") == "case":
+                seen.append(event)
+                break
+    assert high == second.id
+    assert seen[0]["case_id"] == second.id and seen[0]["action"] == "opened"
+    assert await announce_new_cases(harness.runtime, high) == high

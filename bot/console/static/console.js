@@ -98,15 +98,23 @@
       tbody.appendChild(row);
     }
 
+    function recount() {
+      var rows = tbody.querySelectorAll("tr.case-row");
+      var count = document.getElementById("queue-count");
+      var open = document.getElementById("queue-unassigned");
+      if (count) { count.textContent = String(rows.length); }
+      if (open) { open.textContent = String(tbody.querySelectorAll("tr.case-row.unassigned").length); }
+    }
+
     function refresh(data) {
       var id = Number(data.case_id);
       if (!id) { return; }
       var existing = document.getElementById("case-" + id);
-      if (data.kind === "gone") { if (existing) { existing.remove(); } return; }
+      if (data.kind === "gone") { if (existing) { existing.remove(); recount(); } return; }
       fetchText(prefix + "/queue/rows/" + id + (filters ? "?" + filters : "")).then(function (html) {
         if (html === null) { return; }
         var current = document.getElementById("case-" + id);
-        if (!html) { if (current) { current.remove(); } return; }
+        if (!html) { if (current) { current.remove(); recount(); } return; }
         var row = fragment(html).querySelector("tr");
         if (!row) { return; }
         row.classList.add("fresh");
@@ -120,6 +128,7 @@
           insertSorted(row);
           bump();
         }
+        recount();
       }).catch(function () { setStatus("Live updates: could not refresh a row"); });
     }
 
@@ -131,6 +140,7 @@
     var list = document.getElementById("transcript");
     if (!list) { return; }
     var caseId = list.dataset.caseId;
+    list.scrollTop = list.scrollHeight;  // the latest messages first in view
     var loading = false;
     var again = false;
 
@@ -149,7 +159,7 @@
             if (id > Number(list.dataset.lastId || 0)) { list.dataset.lastId = String(id); }
           });
           if (items.length) {
-            list.lastElementChild.scrollIntoView({ block: "nearest" });
+            list.scrollTop = list.scrollHeight;
             if (author === "patient") { bump(); }
           }
         }
