@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``erase`` sub-command."""
     parser = sub.add_parser(
         "erase",
-        help="erase one patient's data everywhere (messages, cases, attachments, Rasa tracker)",
+        help="erase one patient's data everywhere (messages, cases, attachments, Rasa tracker, Redis)",
         description="Erase one patient: by --channel and --external-id, or by one of their case numbers (--case).",
     )
     parser.add_argument("--channel", help="the patient's channel (rest, telegram, wechat, webchat)")
@@ -46,7 +46,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
         f"erased patient {report.patient_id}: cases {', '.join(report.case_numbers) or 'none'}; "
         f"{report.messages} messages, {report.attachments} attachments, {report.notes} notes; "
         f"Rasa tracker: API reset {'yes' if report.tracker_api_reset else 'no'}, "
-        f"{report.tracker_events} stored events deleted"
+        f"{report.tracker_events} stored events deleted; {report.redis_keys} Redis keys deleted"
     )
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -70,6 +70,7 @@ async def _erase(args: argparse.Namespace) -> ErasureReport:
             patient_id,
             forget_tracker=engine.forget,
             tracker_store_url=resolve_sqlite_url(settings.rasa.tracker_store_url, settings),
+            redis_url=settings.redis.url,
         )
     finally:
         await engine.aclose()

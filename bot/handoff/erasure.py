@@ -41,6 +41,7 @@ class ErasureReport:
     notes: int = 0
     tracker_events: int = 0
     tracker_api_reset: bool = False
+    redis_keys: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -69,6 +70,7 @@ async def erase_patient(
     *,
     forget_tracker: ForgetTracker | None = None,
     tracker_store_url: str | None = None,
+    redis_url: str | None = None,
     actor_id: int | None = None,
 ) -> ErasureReport:
     """Remove every row of one patient, reset and delete their Rasa tracker, and audit it.
@@ -84,6 +86,7 @@ async def erase_patient(
         if patient is None:
             raise PatientNotFound(f"no patient {patient_id}")
         report = ErasureReport(patient_id=patient.id, sender_id=patient.sender_id)
+        channel, external_id = patient.channel, patient.external_id
         conversation_ids = list(
             (await session.execute(select(Conversation.id).where(Conversation.patient_id == patient_id))).scalars()
         )
@@ -120,8 +123,28 @@ async def erase_patient(
             report.tracker_events = delete_tracker_rows(tracker_store_url, report.sender_id)
         except SQLAlchemyError as exc:
             report.problems.append(f"Rasa tracker store not cleaned: {type(exc).__name__}")
+    if redis_url:
+        report.redis_keys, problem = await _erase_redis_keys(redis_url, channel, external_id, patient_id)
+        if problem:
+            report.problems.append(problem)
     logger.info("patient erased", extra={"patient_id": patient_id, "cases": len(report.case_numbers)})
     return report
+
+
+async def _erase_redis_keys(redis_url: str, channel: str, external_id: str, patient_id: int) -> tuple[int, str | None]:
+    """Delete the patient's Redis keys (locks, rate-limit windows, channel state); (count, problem)."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from bot.core.redis_backends import erase_patient_keys
+
+    redis = Redis.from_url(redis_url)
+    try:
+        return await erase_patient_keys(redis, channel, external_id, patient_id), None
+    except RedisError as exc:
+        return 0, f"Redis keys not cleaned: {type(exc).__name__}"
+    finally:
+        await redis.aclose()
 
 
 def delete_tracker_rows(tracker_store_url: str, sender_id: str) -> int:
