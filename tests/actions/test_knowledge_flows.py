@@ -231,3 +231,20 @@ def test_language_buttons_show_native_names_and_payloads() -> None:
     buttons = language_buttons()
     assert [b["title"] for b in buttons] == ["English", "中文", "Русский", "العربية", "한국어", "日本語"]
     assert buttons[2]["payload"] == '/choose_language{"ui_language":"ru"}'
+
+
+async def test_follow_up_button_shows_one_entry_by_id() -> None:
+    dispatcher = CollectingDispatcher()
+    shown = tracker("show_entry", entities=[{"entity": "kb_id", "value": "visa-hospitalization-notification"}])
+    await knowledge_actions.ActionShowKnowledgeEntry().run(dispatcher, shown, {})
+    [message] = dispatcher.messages
+    assert message["custom"]["kb_id"] == "visa-hospitalization-notification"
+    assert message["custom"]["intent"] == "show_entry"
+    unknown = tracker("show_entry", entities=[{"entity": "kb_id", "value": "no-such-entry"}])
+    await knowledge_actions.ActionShowKnowledgeEntry().run(dispatcher, unknown, {})
+    assert dispatcher.messages[1]["custom"]["kb_id"] is None
+
+
+def test_follow_ups_leave_out_entries_the_knowledge_base_lacks() -> None:
+    payloads = [b["payload"] for b in knowledge_actions.follow_up_buttons("ask_documents", "en")]
+    assert payloads == ["/start_checklist", '/show_entry{"kb_id":"documents-translation"}']
