@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,27 @@ POSTGRES_ADMIN_URL = os.environ.get("MC_TEST_POSTGRES_URL", "postgresql+psycopg:
 REDIS_TEST_URL = os.environ.get("MC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this session; fails (never skips) when PostgreSQL is down."""
-    name = f"mc_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def throwaway_postgres_database(prefix: str = "mc_test") -> Iterator[str]:
+    """Create an empty PostgreSQL database on the machine's server, yield its URL, drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this session; fails (never skips) when PostgreSQL is down."""
+    with throwaway_postgres_database() as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture

@@ -16,3 +16,13 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStac
     running = start_stack(Path(tmp_path_factory.mktemp("stack")))
     yield running
     running.stack.stop()
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[RunningStack]:
+    """A stack of this test's own (for tests that stop or restart its processes)."""
+    running = start_stack(tmp_path / "own")
+    yield running
+    running.stack.stop()
+
+

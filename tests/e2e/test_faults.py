@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import RunningStack, start_stack
+from tests.e2e.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def own_stack(tmp_path: Path) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path / "faults")
-    yield running
-    running.stack.stop()
 
 
 def _replies_to(running: RunningStack, external_message_id: str) -> list[tuple[str, str]]:

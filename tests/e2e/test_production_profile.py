@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import sync_url
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import throwaway_postgres_database
 from tests.e2e.stack import RunningStack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -29,15 +29,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def tracker_database() -> Iterator[str]:
-    """A throwaway PostgreSQL database for Rasa's tracker store."""
-    name = f"mc_tracker_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """A throwaway PostgreSQL database for Rasa's tracker store (Rasa takes a plain postgresql:// URL)."""
+    with throwaway_postgres_database("mc_tracker") as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")
 
 
 @pytest.fixture

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.e2e.stack import RunningStack, start_stack
+from tests.e2e.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def own_stack(tmp_path: Path) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path / "restart")
-    yield running
-    running.stack.stop()
 
 
 def _tracker_user_texts(running: RunningStack, sender_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from bot.handoff.erasure import erase_patient
 from bot.storage.database import Database, sync_url
-from tests.conftest import POSTGRES_ADMIN_URL, REDIS_TEST_URL
+from tests.conftest import REDIS_TEST_URL, throwaway_postgres_database
 from tests.handoff.helpers import make_patient
 from tests.handoff.test_erasure import RASA_EVENTS_DDL
 
@@ -20,19 +20,12 @@ from tests.handoff.test_erasure import RASA_EVENTS_DDL
 @pytest.fixture
 def postgres_tracker_store() -> Iterator[str]:
     """A throwaway PostgreSQL database with Rasa's ``events`` table."""
-    name = f"mc_tracker_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = create_engine(sync_url(url))
-    with engine.begin() as connection:
-        connection.execute(text(RASA_EVENTS_DDL.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY")))
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres_database("mc_tracker") as url:
+        engine = create_engine(sync_url(url))
+        with engine.begin() as connection:
+            connection.execute(text(RASA_EVENTS_DDL.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY")))
+        engine.dispose()
+        yield url
 
 
 def _events(url: str, sender: str) -> int:
