@@ -49,6 +49,8 @@ CHANNEL = "wechat"
 TURN_TTL_SECONDS = 300  # WeChat retries within 15 s; later copies are replays the core ignores
 OPTIONS_TTL_SECONDS = 7 * 24 * 3600
 MAX_TEXT_CHARS = 4096
+LATE_RETRIES = 3
+LATE_RETRY_SECONDS = 2.0
 IMAGE_SUFFIXES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
 WELCOME = N_(
@@ -281,12 +283,29 @@ class WeChatChannel:
 
         def finished(done: asyncio.Task[_Answer]) -> None:
             self._inflight.pop(turn.ext_id, None)
-            if done.cancelled() or done.exception() is not None:
-                logger.error("WeChat turn failed after the passive window", exc_info=done.exception())
+            if done.cancelled():
+                return
+            if done.exception() is not None:
+                # WeChat already got "success" and will not retry: retry the turn ourselves.
+                logger.warning("WeChat turn failed after the passive window: %s", type(done.exception()).__name__)
+                self._keep(asyncio.get_running_loop().create_task(self._retry_turn(turn)))
                 return
             self._keep(asyncio.get_running_loop().create_task(self._send_late(turn, done.result())))
 
         task.add_done_callback(finished)
+
+    async def _retry_turn(self, turn: CoreTurn) -> None:
+        """Run a deferred turn again after a transient failure (the core re-answers an unhandled message)."""
+        for attempt in range(1, LATE_RETRIES + 1):
+            await asyncio.sleep(LATE_RETRY_SECONDS * attempt)
+            try:
+                answer = await self._run_turn(turn)
+            except Exception as exc:
+                logger.warning("WeChat turn retry %d failed: %s", attempt, type(exc).__name__)
+                continue
+            await self._send_late(turn, answer)
+            return
+        logger.error("WeChat turn %s abandoned after %d retries", turn.ext_id, LATE_RETRIES)
 
     async def _run_turn(self, turn: CoreTurn) -> _Answer:
         attachments: tuple[Attachment, ...] = ()

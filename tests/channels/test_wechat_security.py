@@ -57,7 +57,7 @@ async def test_bad_signature_is_403_and_nothing_is_stored(wechat_app: WeChatApp)
 
 async def test_stale_or_future_timestamps_are_403(wechat_app: WeChatApp) -> None:
     now = int(time.time())
-    for timestamp in (now - 301, now + 301, now - 86400):
+    for timestamp in (now - 301, now + 330, now - 86400):  # slack for a slow machine on the future side
         response = await wechat_app.post(text_xml("openid-late", "hello", 3001), signed_query(timestamp=timestamp))
         assert response.status_code == 403, timestamp
     within = await wechat_app.post(text_xml("openid-late", "hello", 3002), signed_query(timestamp=now - 250))

@@ -245,3 +245,26 @@ async def test_a_database_outage_is_503_and_wechats_retry_is_answered_once(wecha
     retried = await wechat_app.say("openid-outage", "hello", 9981)
     assert reply_content(retried.text) == "echo: hello"
     assert len(wechat_app.engine.calls) == 1
+
+
+async def test_a_deferred_turn_that_fails_is_retried_and_answered_once(
+    wechat_app: WeChatApp, monkeypatch: Any
+) -> None:
+    from bot.channels import wechat as wechat_module
+
+    monkeypatch.setattr(wechat_module, "LATE_RETRY_SECONDS", 0.1)
+    service = wechat_app.runtime.conversations
+    real_handle = service.handle
+    failures = [RuntimeError("redis: too many connections")]
+
+    async def flaky_handle(inbound: Any) -> Any:
+        await asyncio.sleep(2.0)  # past the 1.5 s passive window
+        if failures:
+            raise failures.pop()
+        return await real_handle(inbound)
+
+    monkeypatch.setattr(service, "handle", flaky_handle)
+    assert (await wechat_app.say("openid-flaky", "hello", 9991)).text == "success"
+    assert await wechat_app.fake.until_sent(1, "openid-flaky", timeout=15) == ["echo: hello"]
+    await asyncio.sleep(0.5)
+    assert wechat_app.fake.sent_texts("openid-flaky") == ["echo: hello"]
