@@ -5,6 +5,7 @@ Composed from knowledge entries chosen by the patient's answers (form ``document
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.context import language_of
-from bot.actions.forms import choice_buttons, slot_text, title_of, valid_choice
-from bot.actions.replies import knowledge, pick, say, say_knowledge, say_no_knowledge
+from bot.actions.forms import AskChoice, slot_text, title_of, valid_choice
+from bot.actions.replies import knowledge, pick, say_knowledge, say_no_knowledge
 from bot.i18n import N_, t
 from bot.kb.index import KnowledgeIndex
 from bot.kb.schema import KnowledgeEntry
@@ -90,38 +91,26 @@ class ValidateDocumentChecklistForm(FormValidationAction):
         return {"checklist_translated": valid_choice(value, YES_NO)}
 
 
-class _Ask(Action):
-    """Asks one question of the checklist with buttons."""
+class ChecklistQuestion(AskChoice, ABC):
+    """A question of this form."""
 
-    slot = ""
-    question = ""
-    choices: tuple[tuple[str, str], ...] = ()
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        language = language_of(tracker)
-        say(dispatcher, t(language, self.question), INTENT, choice_buttons(language, self.slot, self.choices),
-            form=FORM, slot=self.slot)
-        return []
+    form = FORM
+    intent = INTENT
 
 
-class ActionAskChecklistCare(_Ask):
+class ActionAskChecklistCare(ChecklistQuestion):
     slot = "checklist_care"
     question = N_("Let us build your checklist. What kind of care are you planning?")
     choices = CARE
 
 
-class ActionAskChecklistInsurance(_Ask):
+class ActionAskChecklistInsurance(ChecklistQuestion):
     slot = "checklist_insurance"
     question = N_("How will you pay for the treatment?")
     choices = INSURANCE
 
 
-class ActionAskChecklistTranslated(_Ask):
+class ActionAskChecklistTranslated(ChecklistQuestion):
     slot = "checklist_translated"
     question = N_("Are your medical records already translated into Chinese or English?")
     choices = YES_NO

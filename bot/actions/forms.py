@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.context import language_of
+from bot.actions.replies import say
 from bot.i18n import t
 
 CHOOSE_INTENT = "choose"
@@ -37,3 +41,31 @@ def title_of(language: str, value: str | None, choices: Sequence[tuple[str, str]
 def slot_text(tracker: Tracker, name: str) -> str | None:
     value = tracker.get_slot(name)
     return str(value) if value is not None else None
+
+
+class AskChoice(Action, ABC):
+    """Asks for one slot of a form with a button per choice (``action_ask_<slot>``).
+
+    Abstract so that the action server registers only the concrete questions.
+    """
+
+    form = ""
+    intent = ""
+    question = ""
+    choices: tuple[tuple[str, str], ...] = ()
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot this question fills."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = language_of(tracker)
+        say(dispatcher, t(language, self.question), self.intent, choice_buttons(language, self.slot, self.choices),
+            form=self.form, slot=self.slot)
+        return []

@@ -6,6 +6,7 @@ The advice is composed from knowledge entries (never from text in the dialogue f
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -14,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.context import language_of
-from bot.actions.forms import choice_buttons, slot_text, title_of, valid_choice
-from bot.actions.replies import knowledge, pick, say, say_knowledge, say_no_knowledge
+from bot.actions.forms import AskChoice, slot_text, title_of, valid_choice
+from bot.actions.replies import knowledge, pick, say_knowledge, say_no_knowledge
 from bot.i18n import N_, t
 from bot.kb.index import KnowledgeIndex
 from bot.kb.schema import KnowledgeEntry
@@ -115,38 +116,26 @@ class ValidateVisaAdvisorForm(FormValidationAction):
         return {"visa_companions": valid_choice(value, YES_NO)}
 
 
-class _Ask(Action):
-    """Asks for one slot of the visa advisor with buttons."""
+class VisaQuestion(AskChoice, ABC):
+    """A question of this form."""
 
-    slot = ""
-    question = ""
-    choices: tuple[tuple[str, str], ...] = ()
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        language = language_of(tracker)
-        say(dispatcher, t(language, self.question), INTENT, choice_buttons(language, self.slot, self.choices),
-            form=FORM, slot=self.slot)
-        return []
+    form = FORM
+    intent = INTENT
 
 
-class ActionAskVisaPurpose(_Ask):
+class ActionAskVisaPurpose(VisaQuestion):
     slot = "visa_purpose"
     question = N_("I will find the right visa for you. What is the purpose of your trip?")
     choices = PURPOSES
 
 
-class ActionAskVisaStay(_Ask):
+class ActionAskVisaStay(VisaQuestion):
     slot = "visa_stay"
     question = N_("How long do you expect to stay in China?")
     choices = STAYS
 
 
-class ActionAskVisaCompanions(_Ask):
+class ActionAskVisaCompanions(VisaQuestion):
     slot = "visa_companions"
     question = N_("Will family members travel with you to accompany you?")
     choices = YES_NO
