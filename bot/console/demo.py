@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.console.coordinators import create_coordinator
 from bot.handoff.models import Coordinator, Role
@@ -41,6 +42,8 @@ def ensure_demo_account_job(runtime: Runtime) -> Callable[[], Coroutine[Any, Any
     async def job() -> None:
         try:
             await ensure_demo_account(runtime.settings, runtime.database)
+        except IntegrityError:
+            pass  # another worker process created it at the same moment
         except Exception:  # a missing table must not stop the application; the log says why
             logger.exception("could not create the console demo account (run `python -m bot migrate`)")
 
