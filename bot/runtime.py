@@ -46,11 +46,9 @@ def build_runtime(settings: Settings) -> Runtime:
     events: EventBus
     locks: KeyedLock
     if settings.redis.url:
-        from redis.asyncio import Redis
+        from bot.core.redis_backends import RedisEventBus, RedisKeyedLock, redis_client
 
-        from bot.core.redis_backends import RedisEventBus, RedisKeyedLock
-
-        redis = Redis.from_url(settings.redis.url)
+        redis = redis_client(settings.redis.url)
         events, locks = RedisEventBus(redis), RedisKeyedLock(redis)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.rate_limit_per_minute)
     else:

@@ -120,7 +120,7 @@ class WeChatSettings(BaseModel):
     app_secret: SecretStr | None = None
     token: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
-    passive_reply_seconds: float = Field(4.0, gt=0, le=5)
+    passive_reply_seconds: float = Field(3.0, gt=0, le=4.5)
     menu: list[dict[str, str]] = Field(default_factory=list)
     # WeChat tells us no language: used for the subscribe welcome and menu clicks of new patients.
     default_language: str = "zh"

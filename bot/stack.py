@@ -44,6 +44,13 @@ class Process:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL the process group: a crash, with no chance to clean up."""
+        if self.alive():
+            assert self.popen is not None
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
     def stop(self, timeout: float = 15.0) -> None:
         if not self.alive():
             return

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 CHANNEL_PREFIX = "mc:events:"
 LOCK_PREFIX = "mc:lock:"
 IDLE_EXPIRY_MS = 3_600_000
+MAX_POLL_SECONDS = 0.05
 # Take the next ticket; both counters live as long as the key is in use.
 _TAKE = """
 local ticket = redis.call('INCR', KEYS[1])
@@ -42,6 +43,12 @@ if tonumber(redis.call('GET', KEYS[1]) or '-1') == tonumber(ARGV[1]) then
 end
 return 0
 """
+
+
+def redis_client(url: str, max_connections: int = 256, wait_seconds: float = 10.0) -> Redis:
+    """A client whose pool waits for a free connection under load instead of failing at once."""
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=wait_seconds)
+    return Redis(connection_pool=pool)
 
 
 class RedisEventBus:
@@ -106,6 +113,7 @@ class RedisKeyedLock:
     async def _acquire(self, tickets: str, serving: str, heartbeat: str) -> int:
         ticket = int(await self._take(keys=[tickets, serving], args=[IDLE_EXPIRY_MS]))
         stalled_since: tuple[int, float] | None = None
+        delay = self._poll
         while True:
             entered = int(await self._enter(keys=[serving, heartbeat], args=[ticket, self._ttl_ms]))
             if entered == 1:
@@ -123,7 +131,8 @@ class RedisKeyedLock:
                 # The owner of ticket current+1 never entered or died holding it: skip it.
                 await self._advance(keys=[serving], args=[current, IDLE_EXPIRY_MS])
                 stalled_since = None
-            await asyncio.sleep(self._poll)
+            await asyncio.sleep(delay)
+            delay = min(MAX_POLL_SECONDS, delay * 1.5)  # a long wait polls less often
 
     async def _beat(self, heartbeat: str, ticket: int) -> None:
         while True:
