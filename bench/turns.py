@@ -1,8 +1,10 @@
 """Full-stack REST turns (channel → Rasa → action → DB → reply) against bare Rasa REST turns with a custom action.
 
 Both run in the same process run, one after the other, on the same machine:
-    .venv/bin/python -m bench.turns [--seconds 15] [--levels 1,10,50]
+    .venv/bin/python -m bench.turns [--seconds 15] [--levels 1,10,50] [--profiles embedded,production-1,production-2]
 Prints p50/p99 latency and turns/s per concurrency level, RSS of every process, and the ratios.
+Profiles: ``embedded`` (SQLite, in-process queues), ``production-N`` (config.production.yml on the
+machine's PostgreSQL and Redis with N application workers).
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from bench.load import LoadResult, closed_loop, process_tree_rss_mb
 from bot.settings import PROJECT_ROOT
-from tests.e2e.stack import free_port, start_stack
+from tests.conftest import throwaway_postgres_database
+from tests.e2e.stack import RunningStack, free_port, start_stack
 
 BASELINE_DIR = PROJECT_ROOT.parent / "shared" / "bench" / "baseline-bot"
 
@@ -55,6 +60,32 @@ def run_levels(url: str, levels: list[int], seconds: float, prefix: str) -> list
     return results
 
 
+@contextlib.contextmanager
+def profile_stack(profile: str, work: Path) -> Iterator[RunningStack]:
+    """Start the stack of a profile; PostgreSQL databases are created for the run and dropped after."""
+    if profile == "embedded":
+        running = start_stack(work / profile)
+        try:
+            yield running
+        finally:
+            running.stack.stop()
+        return
+    workers = int(profile.rsplit("-", 1)[1])
+    with throwaway_postgres_database("mc_bench") as app_db, throwaway_postgres_database("mc_bench_tracker") as tracker:
+        running = start_stack(
+            work / profile, database_url=app_db, workers=workers,
+            MC_CONFIG_FILE=str(PROJECT_ROOT / "config.production.yml"), MC_ENVIRONMENT="production",
+            MC_SECRET_KEY=secrets.token_hex(24), MC_RASA_TOKEN=secrets.token_hex(24), MC_HTTP__HOST="127.0.0.1",
+            MC_RASA__TRACKER_STORE_URL=tracker.replace("postgresql+psycopg://", "postgresql://"),
+            MC_RASA__LOCK_STORE_URL="redis://127.0.0.1:6379/13", MC_REDIS__URL="redis://127.0.0.1:6379/14",
+            MC_RATE_LIMIT_PER_MINUTE="100000",
+        )
+        try:
+            yield running
+        finally:
+            running.stack.stop()
+
+
 def describe(name: str, results: list[LoadResult]) -> None:
     for r in results:
         print(
@@ -67,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--levels", default="1,10,50")
+    parser.add_argument("--profiles", default="embedded", help="embedded, production-1, production-2 (comma list)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="mc-bench-"))
@@ -80,31 +112,40 @@ def main() -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    running = start_stack(work / "full")
-    try:
-        full = run_levels(f"{running.url}/webhooks/rest/webhook", levels, args.seconds, "full")
-        full_rss = {
-            name: process_tree_rss_mb(process.popen.pid)
-            for name, process in running.stack.processes.items()
-            if process.popen is not None
-        }
-    finally:
-        running.stack.stop()
+    results: dict[str, list[LoadResult]] = {}
+    memory: dict[str, dict[str, float]] = {}
+    for profile in args.profiles.split(","):
+        with profile_stack(profile, work) as running:
+            results[profile] = run_levels(f"{running.url}/webhooks/rest/webhook", levels, args.seconds, profile)
+            memory[profile] = {
+                name: process_tree_rss_mb(process.popen.pid)
+                for name, process in running.stack.processes.items()
+                if process.popen is not None
+            }
 
     print("\n== REST turns, closed loop ==")
     describe("bare-rasa", baseline)
-    describe("full", full)
-    print("\n== ratios full / bare Rasa (targets: p99 <= 1.3x, throughput >= 0.9x) ==")
-    for b, f in zip(baseline, full, strict=True):
-        print(
-            f"c={b.concurrency:3d}  throughput {f.throughput / b.throughput:5.2f}x   "
-            f"p50 {f.p50 / b.p50:5.2f}x   p99 {f.percentile(99) / b.percentile(99):5.2f}x"
-        )
+    for profile, measured in results.items():
+        describe(profile, measured)
+    print("\n== ratios against bare Rasa (targets: p99 <= 1.3x, throughput >= 0.9x) ==")
+    for profile, measured in results.items():
+        for b, f in zip(baseline, measured, strict=True):
+            print(
+                f"{profile:13s} c={b.concurrency:3d}  throughput {f.throughput / b.throughput:5.2f}x   "
+                f"p50 {f.p50 / b.p50:5.2f}x   p99 {f.percentile(99) / b.percentile(99):5.2f}x"
+            )
+    if "production-1" in results and "production-2" in results:
+        print("\n== two workers against one (target: throughput >= 1.5x) ==")
+        for one, two in zip(results["production-1"], results["production-2"], strict=True):
+            print(f"c={one.concurrency:3d}  throughput {two.throughput / one.throughput:5.2f}x")
     print("\n== RSS (MB) ==")
-    for name, mb in {**baseline_rss, **full_rss}.items():
-        print(f"{name:22s} {mb:8.1f}")
-    print(f"full stack total       {sum(full_rss.values()):8.1f}  (target < 1536)")
-    print(f"bare Rasa total        {sum(baseline_rss.values()):8.1f}")
+    for name, mb in baseline_rss.items():
+        print(f"{name:28s} {mb:8.1f}")
+    print(f"{'bare Rasa total':28s} {sum(baseline_rss.values()):8.1f}")
+    for profile, processes in memory.items():
+        for name, mb in processes.items():
+            print(f"{profile + ' ' + name:28s} {mb:8.1f}")
+        print(f"{profile + ' total':28s} {sum(processes.values()):8.1f}  (target < 1536)")
 
 
 if __name__ == "__main__":
