@@ -14,6 +14,8 @@ from bot.handoff.models import ConsoleSession, Coordinator, LoginAttempt, Role
 from bot.settings import ConsoleSettings
 from bot.storage.models import utcnow
 
+ATTEMPT_RETENTION_SECONDS = 24 * 3600
+
 
 def aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
@@ -91,6 +93,9 @@ async def start_session(session: AsyncSession, coordinator_id: int, settings: Co
     token = new_token()
     now = utcnow()
     await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
+    # Attempts only matter inside the lockout window; logins themselves are in the audit log.
+    keep_after = now - timedelta(seconds=max(settings.lockout_window_seconds, ATTEMPT_RETENTION_SECONDS))
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < keep_after))
     session.add(
         ConsoleSession(
             token_hash=token_digest(token),

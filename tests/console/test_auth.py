@@ -245,3 +245,24 @@ def test_csrf_helper_finds_the_token() -> None:
     assert csrf_of('<input type="hidden" name="csrf_token" value="abc">') == "abc"
 
 
+
+
+async def test_json_posts_pass_with_the_csrf_header(harness: ConsoleHarness) -> None:
+    await harness.coordinator("ana@example.org")
+    case = await harness.patient_case("csrf-header")
+    async with harness.client() as client:
+        await login(client, "ana@example.org")
+        token = await session_csrf(client)
+        response = await client.post(f"/console/cases/{case.id}/claim", headers={"X-CSRF-Token": token})
+        assert response.status_code == 303
+
+
+async def test_old_login_attempts_are_pruned_at_the_next_login(harness: ConsoleHarness) -> None:
+    await harness.coordinator("ana@example.org")
+    async with harness.database.session() as session:
+        session.add(LoginAttempt(email="ana@example.org", succeeded=False, at=utcnow() - timedelta(days=2)))
+    async with harness.client() as client:
+        assert (await login(client, "ana@example.org")).status_code == 303
+    async with harness.database.session() as session:
+        attempts = (await session.execute(select(LoginAttempt))).scalars().all()
+    assert [a.succeeded for a in attempts] == [True]

@@ -343,3 +343,21 @@ async def test_metrics_page(harness: ConsoleHarness) -> None:
     assert 'id="median-first-response">—' not in admin_page
     assert "bring my cat" not in coordinator_page  # patients' own words: admins only
     assert "Cases by status" in coordinator_page
+
+
+async def test_unreachable_reason_is_shown_prominently(harness: ConsoleHarness) -> None:
+    from bot.storage.models import Patient
+
+    await harness.coordinator("boss@example.org", Role.ADMIN)
+    case = await harness.patient_case("blocked-1")
+    async with harness.database.session() as session:
+        patient = await session.get(Patient, case.patient_id)
+        assert patient is not None
+        patient.unreachable_reason = "Telegram: the patient blocked the bot <b>"
+    async with harness.client() as client:
+        await login(client, "boss@example.org")
+        page = (await client.get(f"/console/cases/{case.id}")).text
+        queue = (await client.get("/console/queue")).text
+    assert 'class="alert" role="alert"' in page
+    assert "Telegram: the patient blocked the bot &lt;b&gt;" in page
+    assert "unreachable" in queue
