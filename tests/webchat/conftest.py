@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +67,57 @@ async def served(database_url: str, engine: ScriptedEngine) -> AsyncIterator[Ser
     await asyncio.wait_for(task, 10)
 
 
+@dataclass
+class HostSite:
+    """A hospital's page on another origin that embeds the chat with the widget's script tag."""
+
+    origin: str
+    port: int
+
+
 @pytest.fixture(scope="session")
-def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The real stack (action server, Rasa, application) for the browser and terminal chat tests."""
-    running = start_stack(Path(tmp_path_factory.mktemp("webchat-stack")))
+def host_site_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def chat_stack(tmp_path_factory: pytest.TempPathFactory, host_site_port: int) -> Iterator[RunningStack]:
+    """The real stack (action server, Rasa, application) for the browser and terminal chat tests.
+
+    The host site's origin is allowed (CORS and frame-ancestors), as a hospital's would be in config.yml.
+    """
+    origins = json.dumps([f"http://127.0.0.1:{host_site_port}"])
+    running = start_stack(Path(tmp_path_factory.mktemp("webchat-stack")), MC_HTTP__CORS_ORIGINS=origins)
     yield running
     running.stack.stop()
+
+
+@pytest.fixture(scope="session")
+def host_site(chat_stack: RunningStack, host_site_port: int) -> Iterator[HostSite]:
+    """Serves one page with ``<script src=".../webchat/widget.js">`` on the allowed origin."""
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Example hospital</title></head>"
+        "<body><h1>Example hospital</h1><p>International department.</p>"
+        f"<script src='{chat_stack.url}/webchat/widget.js' data-language='en' async></script></body></html>"
+    ).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *_args: Any) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", host_site_port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield HostSite(f"http://127.0.0.1:{host_site_port}", host_site_port)
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.stack import RunningStack
+from tests.webchat.conftest import HostSite
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -98,6 +99,14 @@ def test_english_quick_reply_knowledge_footer_and_phone_width(browser: Browser, 
     assert font < body
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "webchat-english-phone.png")
+    # An emergency reply stands out from ordinary answers.
+    say(page, "I have chest pain and cannot breathe")
+    emergency = page.locator("li.emergency .bubble")
+    expect(emergency).to_have_count(1)
+    expect(emergency).to_contain_text("120")
+    highlight = emergency.evaluate("node => getComputedStyle(node).backgroundColor")
+    ordinary = answer.locator(".bubble").evaluate("node => getComputedStyle(node).backgroundColor")
+    assert highlight != ordinary
 
 
 def test_arabic_question_is_laid_out_right_to_left(browser: Browser, chat_stack: RunningStack) -> None:
@@ -171,3 +180,42 @@ def test_handoff_then_a_coordinator_reply_arrives_live_and_survives_a_reload(
     expect(patient.locator('li[data-handoff="case_opened"]')).to_contain_text(number.group(0))
     # The restored transcript shows the pressed consent button's title, not its payload.
     assert "/affirm" not in patient.locator("#messages").inner_text()
+
+
+def test_widget_on_an_allowed_site_opens_the_chat_in_an_iframe(browser: Browser, host_site: HostSite) -> None:
+    page = browser.new_context(viewport={"width": 1024, "height": 760}).new_page()
+    page.goto(f"{host_site.origin}/")
+    launcher = page.get_by_role("button", name="MedConcierge chat")
+    expect(launcher).to_be_visible(timeout=10_000)
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    launcher.click()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    frame = page.frame_locator("#medconcierge-chat")
+    expect(frame.locator("body.embed")).to_be_visible(timeout=10_000)
+    frame.locator("#input").fill("Hello")
+    frame.locator("#input").press("Enter")
+    expect(frame.locator("li.pending")).to_have_count(0, timeout=REPLY_WAIT_MS)
+    expect(frame.locator("li.from-bot").last).to_contain_text("MedConcierge")
+    shot(page, "webchat-widget.png")
+    page.keyboard.press("Escape")
+    expect(page.locator("#medconcierge-chat")).to_be_hidden()
+
+
+def test_a_site_not_in_the_allow_list_cannot_frame_the_chat(browser: Browser, chat_stack: RunningStack) -> None:
+    page = browser.new_context().new_page()
+    # Another origin (localhost, another port) that the configuration does not list; served by Playwright.
+    page.route("http://localhost:9/", lambda route: route.fulfill(
+        content_type="text/html",
+        body=f"<iframe id='chat' src='{chat_stack.url}/chat?embed=1'></iframe>",
+    ))
+    page.goto("http://localhost:9/")
+    expect(page.locator("#chat")).to_be_attached()
+    urls: list[str] = []
+    for _ in range(100):
+        urls = [frame.url for frame in page.frames if frame is not page.main_frame]
+        if urls and urls[0] and urls[0] != "about:blank":
+            break
+        page.wait_for_timeout(100)
+    # Chromium replaces a frame refused by frame-ancestors with its error page.
+    assert urls == ["chrome-error://chromewebdata/"], urls
+    assert page.frame_locator("#chat").locator("#composer").count() == 0

@@ -273,6 +273,13 @@
     }
   });
 
+  if (body.classList.contains("embed") && window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      // The widget on the host page closes the chat; the message carries nothing else.
+      if (event.key === "Escape") { window.parent.postMessage({ type: "medconcierge:close" }, "*"); }
+    });
+  }
+
   picker.addEventListener("change", function () {
     var code = picker.value;
     applyLanguage(code);

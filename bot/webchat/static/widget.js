@@ -17,6 +17,9 @@
   var side = left ? "left" : "right";
   var button = document.createElement("button");
   button.type = "button";
+  button.id = "medconcierge-launcher";
+  // A stable name; aria-expanded tells whether the chat is open (the visible text switches to ×).
+  button.setAttribute("aria-label", script.getAttribute("data-label") || "MedConcierge chat");
   button.textContent = labels.open;
   button.setAttribute("aria-expanded", "false");
   button.setAttribute("aria-controls", "medconcierge-chat");
@@ -49,6 +52,14 @@
   button.addEventListener("click", function () { (frame && !frame.hidden) ? close() : open(); });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && frame && !frame.hidden) { close(); button.focus(); }
+  });
+  // Escape inside the chat (the iframe has the focus) closes it too: the embedded page asks the widget.
+  window.addEventListener("message", function (event) {
+    if (frame && event.source === frame.contentWindow && event.origin === base &&
+        event.data && event.data.type === "medconcierge:close") {
+      close();
+      button.focus();
+    }
   });
   function attach() { document.body.appendChild(button); }
   if (document.body) { attach(); } else { document.addEventListener("DOMContentLoaded", attach); }
