@@ -50,7 +50,13 @@ class CaseActions:
 
     async def claim(self, user: ConsoleUser, case_id: int) -> bool:
         """Take an unassigned case; of simultaneous claims exactly one wins (one conditional UPDATE)."""
-        case = await self._check(user, case_id, need_work=False)
+        async with self.runtime.database.session() as session:
+            case = await session.get(Case, case_id)
+        if case is None:
+            raise NotVisible(case_id)
+        if case.assignee_id is not None and case.assignee_id != user.id:
+            # Said as it is (not 404): a colleague's simultaneous claim must read as "too late".
+            raise Conflict("Another coordinator claimed this case first.")
         if case.status in cases.FINISHED_STATUSES:
             raise Conflict("The case is resolved or closed; it cannot be claimed.")
         async with self.runtime.database.session() as session:

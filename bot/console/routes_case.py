@@ -108,7 +108,7 @@ async def claim(case_id: int, console: ConsoleDep, user: PostUserDep) -> Respons
         )).first() is not None
     if still_visible:
         return redirect(f"/cases/{case_id}")
-    raise Conflict("another coordinator claimed this case first")
+    raise Conflict("Another coordinator claimed this case first.")
 
 
 @router.post("/cases/{case_id}/assign")

@@ -86,11 +86,14 @@ async def test_coordinator_cannot_open_a_colleagues_case_or_its_files(harness: C
             response = await ben.get(url)
             assert response.status_code in (404, 204), (url, response.status_code)
             assert "idor-1" not in response.text
-        for action, data in [("claim", {}), ("reply", {"text": "hi"}), ("notes", {"text": "n"}),
+        for action, data in [("reply", {"text": "hi"}), ("notes", {"text": "n"}),
                              ("status", {"status": "closed"}), ("return-to-bot", {}),
                              ("assign", {"assignee_id": ""}), ("labels", {"labels": "x"})]:
             response = await ben.post(f"/console/cases/{case.id}/{action}", data={"csrf_token": ben_csrf, **data})
             assert response.status_code == 404, (action, response.status_code)
+        # Claiming a taken case says only that it is taken (the answer to a lost race), nothing of the case.
+        late = await ben.post(f"/console/cases/{case.id}/claim", data={"csrf_token": ben_csrf})
+        assert late.status_code == 409 and "claimed this case first" in late.text and "idor-1" not in late.text
         # The attachment of one case cannot be fetched through another case's URL.
         assert (await ana.get(f"/console/cases/{other.id}/attachments/{file_id}")).status_code == 404
         assert (await ana.get(f"/console/cases/{case.id}/attachments/{file_id}")).status_code == 200
