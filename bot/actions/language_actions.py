@@ -1,7 +1,10 @@
 """Language switch: ``/language`` or "speak Russian please" → the six languages as buttons; a choice sticks.
 
 The choice is stored on the patient (``language`` and ``language_locked``) so the application keeps
-answering in it whatever the patient writes next (see bot.core.language.choose_language).
+answering in it whatever the patient writes next (see bot.core.language.choose_language). A typed
+request never switches by itself: "is there an English interpreter?" can be mistaken for a switch
+request, and a wrong lock would keep the patient in a language they cannot read. The language the
+message names is offered as the first button instead.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ def named_language(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def language_buttons() -> list[dict[str, str]]:
-    languages = get_settings().languages
+def language_buttons(first: str | None = None) -> list[dict[str, str]]:
+    """One button per supported language in its own name; ``first`` (the one the patient named) leads."""
+    languages = sorted(get_settings().languages, key=lambda code: code != first)
     return [
         {"title": NATIVE_NAMES[code], "payload": f'/choose_language{{"{LANGUAGE_ENTITY}":"{code}"}}'}
         for code in languages
@@ -66,7 +70,7 @@ def _confirm(dispatcher: CollectingDispatcher, language: str) -> None:
 
 
 class ActionOfferLanguages(Action):
-    """Shows the languages as buttons, or switches at once when the message names one language."""
+    """Shows the languages as buttons, the one the message names first."""
 
     def name(self) -> str:
         return "action_offer_languages"
@@ -77,10 +81,8 @@ class ActionOfferLanguages(Action):
         language = language_of(tracker)
         text = str((tracker.latest_message or {}).get("text") or "")
         wanted = None if text.startswith("/") else named_language(text)
-        if wanted in get_settings().languages and wanted is not None and await lock_language(tracker.sender_id, wanted):
-            _confirm(dispatcher, wanted)
-            return []
-        say(dispatcher, t(language, "Please choose your language:"), "change_language", language_buttons())
+        prompt = t(language, "Please choose your language:")
+        say(dispatcher, prompt, "change_language", language_buttons(wanted), suggested=wanted)
         return []
 
 

@@ -47,12 +47,13 @@ async def test_language_button_locks_the_choice(database: Database, patient: Pat
     assert "العربية" in dispatcher.messages[0]["text"]
 
 
-async def test_naming_a_language_switches_without_buttons(database: Database, patient: Patient) -> None:
+async def test_naming_a_language_offers_it_first_but_does_not_lock(database: Database, patient: Patient) -> None:
     dispatcher = CollectingDispatcher()
     await language_actions.ActionOfferLanguages().run(dispatcher, tracker("Speak Korean please", "change_language"), {})
     stored = await _stored_patient(database)
-    assert (stored.language, stored.language_locked) == ("ko", True)
-    assert not dispatcher.messages[0]["buttons"]
+    assert (stored.language, stored.language_locked) == ("en", False)
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == '/choose_language{"ui_language":"ko"}'
+    assert dispatcher.messages[0]["custom"] == {"intent": "change_language", "suggested": "ko"}
 
 
 async def test_unanswered_question_is_stored(database: Database, patient: Patient) -> None:
