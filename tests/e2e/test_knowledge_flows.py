@@ -106,3 +106,23 @@ def test_language_switch_sticks(live_stack: RunningStack) -> None:
     later = live_stack.say(sender, "How do I pay at the hospital?", language="en")
     assert later[0]["custom"]["intent"] == "ask_payment"
     assert "Источник:" in later[0]["text"]
+
+
+def test_personal_checklist_is_built_from_the_answers(live_stack: RunningStack) -> None:
+    sender = _sender("checklist")
+    documents = live_stack.say(sender, "/ask_documents", language="ko")
+    assert documents[0]["custom"]["intent"] == "ask_documents"
+    assert "/start_checklist" in _payloads(documents)
+    care = live_stack.say(sender, "/start_checklist")
+    assert '/choose{"checklist_care":"hospitalization"}' in _payloads(care)
+    insurance = live_stack.say(sender, '/choose{"checklist_care":"hospitalization"}')
+    assert '/choose{"checklist_insurance":"commercial"}' in _payloads(insurance)
+    translated = live_stack.say(sender, '/choose{"checklist_insurance":"commercial"}')
+    assert '/choose{"checklist_translated":"no"}' in _payloads(translated)
+    checklist = live_stack.say(sender, '/choose{"checklist_translated":"no"}')
+    custom = checklist[0]["custom"]
+    assert custom["intent"] == "ask_documents"
+    assert custom["checklist"] is True
+    assert "visa-hospitalization-notification" in custom["kb_ids"]
+    assert "insurance-commercial" in custom["kb_ids"]
+    assert "출처:" in checklist[0]["text"]
