@@ -151,6 +151,25 @@ def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers:
     return stack
 
 
+def demo_login_lines(app_log: Path, offset: int = 0) -> list[str]:
+    """The first-run demo console login the application logged after ``offset`` (development only)."""
+    import json
+
+    lines = []
+    if app_log.exists():
+        with app_log.open("rb") as handle:
+            handle.seek(offset)
+            written = handle.read().decode(errors="replace")
+        for raw in written.splitlines():
+            if "demo account created" not in raw:
+                continue
+            try:
+                lines.append(str(json.loads(raw).get("message", raw)))
+            except ValueError:
+                lines.append(raw.strip())
+    return lines[-1:]
+
+
 def run_forever(stack: Stack) -> int:
     """Start everything, print the URLs, supervise until Ctrl-C (or SIGTERM), then stop cleanly."""
     stopping = False
@@ -161,12 +180,16 @@ def run_forever(stack: Stack) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    app_log = stack.processes["app"].log
+    log_offset = app_log.stat().st_size if app_log.exists() else 0
     try:
         stack.start()
         print(f"MedConcierge is up. Chat page: {stack.app_url}/   console: {stack.app_url}/console/login", flush=True)
         print(f"  terminal chat: python -m bot shell   REST: {stack.app_url}/webhooks/rest/webhook   health: /healthz",
               flush=True)
-        print(f"  logs: {stack.processes['app'].log} (demo console login on first run)   Ctrl-C stops", flush=True)
+        print(f"  logs: {stack.processes['app'].log}   Ctrl-C stops", flush=True)
+        for line in demo_login_lines(app_log, log_offset):
+            print(f"  {line}", flush=True)
         while not stopping:
             for process in stack.processes.values():
                 if not process.alive():
