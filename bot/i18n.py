@@ -8,6 +8,7 @@ amounts go through babel for the patient's locale.
 from __future__ import annotations
 
 import gettext
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -45,18 +46,37 @@ def babel_locale(language: str) -> Locale:
     return Locale.parse(BABEL_LOCALES.get(language, "en"))
 
 
+# Chinese and Japanese write yuan amounts as "486元"; babel's ja pattern would give "元486.00".
+YUAN_SUFFIX_LANGUAGES = frozenset({"zh", "ja"})
+# Babel puts invisible direction marks (LRM, RLM, ALM, embeddings, isolates) into Arabic numbers and
+# dates; clients that drop or mishandle them show stray characters, so no formatted value carries them.
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi(text: str) -> str:
+    """Remove bidi control characters (the surrounding layout sets the direction)."""
+    return BIDI_CONTROLS.sub("", text)
+
+
 def format_rmb(amount: Decimal | int | float, language: str) -> str:
-    """An RMB amount in the patient's locale, e.g. ``CN¥486.00`` or ``486,00 CN¥``."""
-    return format_currency(amount, "CNY", locale=babel_locale(language))
+    """An RMB amount in the patient's locale: ``CN¥486``, ``486 CN¥``, ``486元``; cents only when there are any."""
+    locale = babel_locale(language)
+    whole = Decimal(str(amount)) == Decimal(str(amount)).to_integral_value()
+    if language in YUAN_SUFFIX_LANGUAGES:
+        return format_decimal(amount, format="#,##0" if whole else "#,##0.00", locale=locale) + "元"
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
+    if whole:
+        pattern = pattern.replace(".00", "")
+    return strip_bidi(format_currency(amount, "CNY", format=pattern, locale=locale, currency_digits=False))
 
 
 def format_number(number: Decimal | int | float, language: str) -> str:
-    return format_decimal(number, locale=babel_locale(language))
+    return strip_bidi(format_decimal(number, locale=babel_locale(language)))
 
 
 def format_day(day: date | datetime, language: str) -> str:
     """A date in the patient's locale, medium length (``Nov 26, 2026``, ``2026年11月26日``)."""
-    return format_date(day, format="medium", locale=babel_locale(language))
+    return strip_bidi(format_date(day, format="medium", locale=babel_locale(language)))
 
 
 def is_rtl(language: str) -> bool:

@@ -112,7 +112,7 @@ def child_environment(settings: Settings, extra: dict[str, str] | None = None) -
     env = dict(os.environ)
     env.update(extra or {})
     if settings.rasa_token.get_secret_value() == DEV_SECRET and "MC_RASA_TOKEN" not in (extra or {}):
-        env["MC_RASA_TOKEN"] = secrets.token_urlsafe(24)
+        env["MC_RASA_TOKEN"] = secrets.token_hex(24)  # never starts with "-" (an argparse option)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -135,7 +135,7 @@ def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers:
         "rasa",
         [
             str(settings.path(settings.rasa.executable)), "run", "-m", str(model), "--enable-api",
-            "--auth-token", rasa_token, "-i", settings.rasa.host, "-p", str(settings.rasa.port),
+            f"--auth-token={rasa_token}", "-i", settings.rasa.host, "-p", str(settings.rasa.port),
             "--endpoints", str(endpoints), "--credentials", str(credentials),
         ],
         env, run_dir / "rasa.log", f"{settings.rasa.url}/status?token={rasa_token}",

@@ -148,3 +148,23 @@ async def app_client(database_url: str, engine: ScriptedEngine) -> AsyncIterator
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             client.runtime = runtime  # type: ignore[attr-defined]
             yield client
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real stack (action server + Rasa + application) on free ports with SQLite, shared by the session."""
+    from tests.e2e.stack import start_stack
+
+    running = start_stack(Path(tmp_path_factory.mktemp("stack")))
+    yield running
+    running.stack.stop()
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[Any]:
+    """A real stack of this test's own (for tests that stop, kill or restart its processes)."""
+    from tests.e2e.stack import start_stack
+
+    running = start_stack(tmp_path / "own")
+    yield running
+    running.stack.stop()

@@ -8,9 +8,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.i18n import N_, t
+from bot.i18n import N_, strip_bidi, t
 from bot.kb.index import KnowledgeIndex, current_index
-from bot.kb.render import keep_together, render_entries, strip_bidi
+from bot.kb.render import keep_together, render_entries
 from bot.kb.schema import KnowledgeEntry
 
 # Topic buttons of the clarifying question (title msgid, payload).

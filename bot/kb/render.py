@@ -15,7 +15,7 @@ from datetime import date
 from babel.dates import format_date
 from babel.numbers import format_currency
 
-from bot.i18n import babel_locale, format_rmb, t
+from bot.i18n import babel_locale, format_rmb, strip_bidi, t
 from bot.kb.schema import Amount, KnowledgeEntry
 
 # Rasa's REST output channel splits a text at every blank line ("\n\n") into separate messages, which
@@ -23,19 +23,10 @@ from bot.kb.schema import Amount, KnowledgeEntry
 # holding one space instead: it looks the same in every client and stays one message.
 PARAGRAPH_BREAK = "\n \n"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
-# LRM, RLM, ALM, the embeddings/overrides and the isolates.
-BIDI_CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
-
-
-def strip_bidi(text: str) -> str:
-    """Remove Unicode bidi control characters."""
-    return BIDI_CONTROLS.sub("", text)
-
-
 def format_amount(amount: Amount, language: str) -> str:
     """An amount in the patient's locale (RMB through bot.i18n.format_rmb), without bidi marks."""
     if amount.currency == "CNY":
-        return strip_bidi(format_rmb(amount.value, language))
+        return format_rmb(amount.value, language)
     return strip_bidi(format_currency(amount.value, amount.currency, locale=babel_locale(language)))
 
 

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import checklist, core_actions, knowledge_actions, safety_actions, visa_advisor
 from bot.actions.language_actions import language_buttons, named_language
+from bot.i18n import BIDI_CONTROLS
 from bot.kb.index import KnowledgeIndex
-from bot.kb.render import BIDI_CONTROLS
 from bot.kb.schema import KnowledgeEntry
 
 LANGS = ("en", "zh", "ru", "ar", "ko", "ja")

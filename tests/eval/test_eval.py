@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import live_stack  # noqa: F401 (the real stack, shared with this module)
 from tests.e2e.stack import RunningStack
 from tests.eval.driver import (
     MIN_IN_SCOPE_ACCURACY,
@@ -33,7 +32,7 @@ LANGUAGES = sorted(path.stem for path in DATA.glob("*.yml"))
 
 
 @pytest.fixture(scope="module")
-def scores(live_stack: RunningStack) -> dict[str, LanguageScore]:  # noqa: F811
+def scores(live_stack: RunningStack) -> dict[str, LanguageScore]:
     sets = load_eval_sets(DATA)
     assert sets, f"no evaluation questions in {DATA}"
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.actions import checklist, knowledge_actions, safety_actions, visa_advisor
+from bot.i18n import BIDI_CONTROLS
 from bot.kb.index import KnowledgeIndex
 from bot.kb.loader import load_knowledge
-from bot.kb.render import BIDI_CONTROLS, render_answer
+from bot.kb.render import render_answer
 from bot.settings import SUPPORTED_LANGUAGES
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"

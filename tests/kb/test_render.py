@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import BIDI_CONTROLS, strip_bidi
 from bot.kb.loader import load_knowledge
-from bot.kb.render import BIDI_CONTROLS, answer_text, format_amount, render_answer, render_entries, strip_bidi
+from bot.kb.render import answer_text, format_amount, render_answer, render_entries
 from bot.kb.schema import Amount, KnowledgeEntry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
@@ -35,7 +36,7 @@ def test_answer_in_each_language_with_its_footer(entries: dict[str, KnowledgeEnt
 
 @pytest.mark.parametrize(
     ("language", "amount"),
-    [("en", "CN¥486.00"), ("zh", "¥486.00"), ("ru", "486,00\xa0CN¥"), ("ar", "486.00\xa0CN¥"), ("ja", "元486.00")],
+    [("en", "CN¥486"), ("zh", "486元"), ("ru", "486\xa0CN¥"), ("ar", "486\xa0CN¥"), ("ja", "486元"), ("ko", "CN¥486")],
 )
 def test_amount_placeholders_are_formatted_for_the_locale(
     entries: dict[str, KnowledgeEntry], language: str, amount: str
@@ -45,11 +46,16 @@ def test_amount_placeholders_are_formatted_for_the_locale(
 
 
 def test_arabic_output_has_no_bidi_control_marks(entries: dict[str, KnowledgeEntry]) -> None:
-    # babel itself puts an RLM before Arabic currency amounts and between the parts of a medium date.
+    # babel itself puts an RLM before Arabic currency amounts and between the parts of a medium date;
+    # bot.i18n's formatters never pass them on.
+    from babel.dates import format_date
+    from babel.numbers import format_currency
+
     from bot.i18n import format_day, format_rmb
 
-    assert BIDI_CONTROLS.search(format_rmb(486, "ar"))
-    assert BIDI_CONTROLS.search(format_day(date(2026, 11, 26), "ar"))
+    assert BIDI_CONTROLS.search(format_currency(486, "CNY", locale="ar"))
+    assert BIDI_CONTROLS.search(format_date(date(2026, 11, 26), format="medium", locale="ar"))
+    assert not BIDI_CONTROLS.search(format_rmb(486, "ar") + format_day(date(2026, 11, 26), "ar"))
     for entry in entries.values():
         text = render_answer(entry, "ar")
         assert not BIDI_CONTROLS.search(text), repr(text)
