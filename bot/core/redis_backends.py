@@ -14,12 +14,14 @@ CHANNEL_PREFIX = "mc:events:"
 LOCK_PREFIX = "mc:lock:"
 IDLE_EXPIRY_MS = 3_600_000
 MAX_POLL_SECONDS = 0.05
-# Take the next ticket; both counters live as long as the key is in use.
+# Take the next ticket and mark it alive (KEYS[3] is the prefix of the per-ticket liveness keys);
+# both counters live as long as the key is in use.
 _TAKE = """
 local ticket = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ticket - 1) end
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3] .. ticket, 1, 'PX', ARGV[2])
 return ticket
 """
 # Enter when "now serving" is exactly the previous ticket, setting the heartbeat in the same step so
@@ -84,9 +86,10 @@ class RedisKeyedLock:
     """A fair (FIFO) per-key lock shared by every worker: a ticket lock in Redis.
 
     Each turn takes a ticket and waits until "now serving" reaches it, so one patient's messages are
-    answered in arrival order whichever worker received them. The holder keeps a heartbeat; when the
-    next ticket's owner shows no heartbeat for a grace period (it died), the next waiter skips it, and
-    a skipped owner that was only slow takes a new ticket instead of entering.
+    answered in arrival order whichever worker received them. The holder keeps a heartbeat and every
+    waiter keeps its ticket alive; only a ticket whose owner shows neither for a grace period (its
+    process died) is skipped, so a merely slow worker keeps its place. A skipped owner that comes
+    back takes a new ticket instead of entering.
     """
 
     def __init__(self, redis: Redis, ttl_seconds: float = 30.0, poll_seconds: float = 0.01) -> None:
@@ -100,8 +103,10 @@ class RedisKeyedLock:
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        tickets, serving, heartbeat = (f"{LOCK_PREFIX}{key}:{part}" for part in ("tickets", "serving", "hb"))
-        ticket = await self._acquire(tickets, serving, heartbeat)
+        tickets, serving, heartbeat, alive = (
+            f"{LOCK_PREFIX}{key}:{part}" for part in ("tickets", "serving", "hb", "alive:")
+        )
+        ticket = await self._acquire(tickets, serving, heartbeat, alive)
         beating = asyncio.create_task(self._beat(heartbeat, ticket))
         try:
             yield
@@ -110,20 +115,26 @@ class RedisKeyedLock:
             await self._redis.delete(heartbeat)
             await self._advance(keys=[serving], args=[ticket - 1, IDLE_EXPIRY_MS])
 
-    async def _acquire(self, tickets: str, serving: str, heartbeat: str) -> int:
-        ticket = int(await self._take(keys=[tickets, serving], args=[IDLE_EXPIRY_MS]))
+    async def _acquire(self, tickets: str, serving: str, heartbeat: str, alive: str) -> int:
+        loop = asyncio.get_running_loop()
+        ticket = int(await self._take(keys=[tickets, serving, alive], args=[IDLE_EXPIRY_MS, self._ttl_ms]))
+        kept_alive_at = loop.time()
         stalled_since: tuple[int, float] | None = None
         delay = self._poll
         while True:
             entered = int(await self._enter(keys=[serving, heartbeat], args=[ticket, self._ttl_ms]))
             if entered == 1:
+                await self._redis.delete(f"{alive}{ticket}")
                 return ticket
-            if entered == -1:  # skipped while we were too slow: queue again
-                ticket = int(await self._take(keys=[tickets, serving], args=[IDLE_EXPIRY_MS]))
+            if entered == -1:  # skipped as dead while we were stalled: queue again
+                ticket = int(await self._take(keys=[tickets, serving, alive], args=[IDLE_EXPIRY_MS, self._ttl_ms]))
                 stalled_since = None
                 continue
+            if loop.time() - kept_alive_at > self._ttl_ms / 3000:
+                await self._redis.set(f"{alive}{ticket}", 1, px=self._ttl_ms)
+                kept_alive_at = loop.time()
             current = int(await self._redis.get(serving) or -1)
-            if await self._redis.exists(heartbeat):
+            if await self._redis.exists(heartbeat) or await self._redis.exists(f"{alive}{current + 1}"):
                 stalled_since = None
             elif stalled_since is None or stalled_since[0] != current:
                 stalled_since = (current, asyncio.get_running_loop().time())

@@ -73,6 +73,29 @@ async def test_a_dead_holder_does_not_block_the_key_forever(redis: Redis) -> Non
     assert int(await redis.get(f"mc:lock:{key}:serving") or 0) == 2
 
 
+async def test_a_slow_but_alive_waiter_keeps_its_place(redis: Redis) -> None:
+    key = f"k-{uuid.uuid4().hex}"
+    # Ticket 1 belongs to a worker whose event loop is stalled: alive, but not entering yet.
+    await redis.set(f"mc:lock:{key}:tickets", 1)
+    await redis.set(f"mc:lock:{key}:serving", 0)
+    await redis.set(f"mc:lock:{key}:alive:1", 1, px=5000)
+    lock = RedisKeyedLock(redis, ttl_seconds=0.5)
+    entered = asyncio.Event()
+
+    async def second() -> None:
+        async with lock.hold(key):
+            entered.set()
+
+    task = asyncio.create_task(second())
+    await asyncio.sleep(1.5)  # three grace periods
+    assert not entered.is_set()
+    assert int(await redis.get(f"mc:lock:{key}:serving") or 0) == 0
+    await redis.delete(f"mc:lock:{key}:alive:1")  # the stalled worker died after all
+    async with asyncio.timeout(5):
+        await task
+    assert entered.is_set()
+
+
 async def test_different_keys_do_not_wait_for_each_other(redis: Redis) -> None:
     lock = RedisKeyedLock(redis)
     async with lock.hold(f"a-{uuid.uuid4().hex}"):
