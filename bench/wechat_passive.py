@@ -6,7 +6,7 @@ fake WeChat API on loopback, then runs the same closed-loop load through both ch
 per channel. For WeChat it measures the time until WeChat would have its HTTP answer (a passive
 reply, or ``success`` when the answer was deferred to the customer-service API) and counts both.
 
-Usage: .venv/bin/python -m bench.wechat_passive [--senders 40] [--messages 5] [--passive-seconds 4.0]
+Usage: .venv/bin/python -m bench.wechat_passive [--senders 40] [--messages 5] [--passive-seconds 3.0]
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--senders", type=int, default=40)
     parser.add_argument("--messages", type=int, default=5, help="messages per sender and channel")
-    parser.add_argument("--passive-seconds", type=float, default=4.0)
+    parser.add_argument("--passive-seconds", type=float, default=3.0)
     parser.add_argument("--redis-url", help="use Redis for locks, events, nonces and tokens (production setup)")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL database instead of SQLite")
     args = parser.parse_args()
