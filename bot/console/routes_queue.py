@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
@@ -26,7 +26,11 @@ def _filters(
     language: Annotated[str, Query(max_length=8)] = "",
     assignee: Annotated[str, Query(max_length=16)] = "",
 ) -> QueueFilter:
+    """The queue filters from the query string (one definition for the page and its live rows)."""
     return QueueFilter(status, stage, label, language, assignee)
+
+
+FiltersDep = Annotated[QueueFilter, Depends(_filters)]
 
 
 async def _coordinators(console: ConsoleDep) -> list[Coordinator]:
@@ -37,14 +41,8 @@ async def _coordinators(console: ConsoleDep) -> list[Coordinator]:
 
 @router.get("/queue")
 async def queue_page(
-    request: Request, console: ConsoleDep, user: UserDep,
-    status: Annotated[str, Query(max_length=32)] = "active",
-    stage: Annotated[str, Query(max_length=32)] = "",
-    label: Annotated[str, Query(max_length=40)] = "",
-    language: Annotated[str, Query(max_length=8)] = "",
-    assignee: Annotated[str, Query(max_length=16)] = "",
+    request: Request, console: ConsoleDep, user: UserDep, filters: FiltersDep,
 ) -> Response:
-    filters = _filters(status, stage, label, language, assignee)
     async with console.runtime.database.session() as session:
         cases = await queue(session, user, filters)
     return console.render(
@@ -58,15 +56,9 @@ async def queue_page(
 
 @router.get("/queue/rows/{case_id}")
 async def queue_row_fragment(
-    request: Request, case_id: int, console: ConsoleDep, user: UserDep,
-    status: Annotated[str, Query(max_length=32)] = "active",
-    stage: Annotated[str, Query(max_length=32)] = "",
-    label: Annotated[str, Query(max_length=40)] = "",
-    language: Annotated[str, Query(max_length=8)] = "",
-    assignee: Annotated[str, Query(max_length=16)] = "",
+    request: Request, case_id: int, console: ConsoleDep, user: UserDep, filters: FiltersDep,
 ) -> Response:
     """One queue row (escaped HTML) for the live page; 204 when the case left the page's filters."""
-    filters = _filters(status, stage, label, language, assignee)
     async with console.runtime.database.session() as session:
         case = await queue_row(session, user, case_id)
         matches = case is not None and await matches_filters(session, user, filters, case_id)
