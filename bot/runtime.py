@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,8 @@ from bot.core.ratelimit import InProcessRateLimiter, RateLimiter, RedisRateLimit
 from bot.handoff.attachments import CaseAttachmentStore
 from bot.settings import Settings
 from bot.storage.database import Database
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,12 +72,9 @@ def build_runtime(settings: Settings) -> Runtime:
 
 async def retry_kept_messages(conversations: ConversationService, every_seconds: float = 5.0) -> None:
     """Answer, once the engine is back, the messages kept during an outage (runs with the app)."""
-    import asyncio
-    import logging
-
     while True:
         await asyncio.sleep(every_seconds)
         try:
             await conversations.retry_unhandled()
         except Exception:  # a database blip must not end the job
-            logging.getLogger(__name__).exception("retrying kept messages failed")
+            logger.exception("retrying kept messages failed")

@@ -85,10 +85,10 @@ class ConversationService:
         """Answer one inbound message; a redelivered message gets its first answer back, not a new one."""
         started = time.perf_counter()
         async with self._locks.hold(f"{inbound.channel}:{inbound.external_user_id}"):
-            turn, earlier = await self._record(inbound)
-            if earlier is not None:
+            turn = await self._record(inbound)
+            if isinstance(turn, TurnResult):
                 metrics.DUPLICATES.labels(inbound.channel).inc()
-                return earlier
+                return turn
             token = conversation_id_var.set(turn.conversation_id)
             try:
                 result = await self._answer(turn, inbound.attachments, proactive=False)
@@ -122,14 +122,14 @@ class ConversationService:
                 answered += not any(r.custom.get("error") for r in result.replies)
         return answered
 
-    async def _record(self, inbound: InboundMessage) -> tuple[_Turn, TurnResult | None]:
+    async def _record(self, inbound: InboundMessage) -> _Turn | TurnResult:
+        """Store the message; a redelivery of an answered message gives back its first result instead."""
         async with self._db.session() as session:
             stored = await record_inbound(session, inbound)
             patient, conversation = stored.patient, stored.conversation
             if stored.duplicate and stored.message.handled_at is not None:
                 replies = await replies_to(session, stored.message.id)
-                result = TurnResult(replies, patient.id, conversation.id, patient.language or "en", duplicate=True)
-                return _Turn(0, "", 0, conversation.mode, 0, "", inbound.channel, ""), result
+                return TurnResult(replies, patient.id, conversation.id, patient.language or "en", duplicate=True)
             language = choose_language(
                 inbound.text,
                 inbound.language_hint,
@@ -145,8 +145,8 @@ class ConversationService:
                 patient.id, patient.sender_id, conversation.id, conversation.mode, stored.message.id, language,
                 inbound.channel, inbound.text,
             )
-        await self._publish(turn.conversation_id, turn.message_id, Author.PATIENT, inbound.text)
-        return turn, None
+        await publish_message(self._events, turn.conversation_id, turn.message_id, Author.PATIENT, inbound.text)
+        return turn
 
     async def _load_unhandled(self, message_id: int) -> _Turn | None:
         async with self._db.session() as session:
@@ -250,19 +250,21 @@ class ConversationService:
             await session.flush()
             ids = [row.id for row in rows]
         for row_id, reply in zip(ids, replies, strict=True):
-            await self._publish(turn.conversation_id, row_id, Author.BOT, reply.text, reply.custom)
+            await publish_message(self._events, turn.conversation_id, row_id, Author.BOT, reply.text, reply.custom)
 
-    async def _publish(
-        self, conversation_id: int, message_id: int, author: Author, text: str | None,
-        custom: dict[str, Any] | None = None,
-    ) -> None:
-        event = {
-            "type": "message",
-            "conversation_id": conversation_id,
-            "message_id": message_id,
-            "author": author.value,
-            "text": text,
-            "custom": custom or {},
-        }
-        await self._events.publish(conversation_topic(conversation_id), event)
-        await self._events.publish(CONSOLE_TOPIC, event)
+
+async def publish_message(
+    events: EventBus, conversation_id: int, message_id: int, author: Author, text: str | None,
+    custom: dict[str, Any] | None = None,
+) -> None:
+    """Announce a stored message to its conversation's subscribers and to the consoles."""
+    event = {
+        "type": "message",
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "author": author.value,
+        "text": text,
+        "custom": custom or {},
+    }
+    await events.publish(conversation_topic(conversation_id), event)
+    await events.publish(CONSOLE_TOPIC, event)

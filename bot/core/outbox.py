@@ -6,18 +6,16 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.channels.base import OutboundChannel, RecipientUnreachable, TransientDeliveryError
 from bot.observability import metrics
+from bot.storage.conversations import to_outbound
 from bot.storage.database import Database
 from bot.storage.models import Conversation, Message, OutboxItem, OutboxStatus, Patient, utcnow
-
-if TYPE_CHECKING:
-    from bot.channels.base import OutboundChannel
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +59,6 @@ class OutboxDispatcher:
 
     async def deliver_due(self, limit: int = 50) -> int:
         """Try every due item once; return how many were sent."""
-        from bot.channels.base import RecipientUnreachable, TransientDeliveryError
-
         sent = 0
         async with self._db.session() as session:
             query = (
@@ -85,8 +81,6 @@ class OutboxDispatcher:
                 patient: Patient = item.message.conversation.patient
                 item.attempts += 1
                 try:
-                    from bot.storage.conversations import to_outbound
-
                     await channel.deliver(patient.external_id, to_outbound(item.message))
                 except RecipientUnreachable as exc:
                     item.status = OutboxStatus.FAILED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.core.conversation import CONSOLE_TOPIC, conversation_topic
+from bot.core.conversation import publish_message
 from bot.core.events import EventBus
 from bot.core.messages import OutboundMessage
 from bot.core.outbox import OutboxDispatcher, enqueue
@@ -34,14 +34,5 @@ async def send_to_patient(
         enqueue(session, message)
         await session.flush()
     outbox.wake()
-    event = {
-        "type": "message",
-        "conversation_id": conversation_id,
-        "message_id": message.id,
-        "author": author.value,
-        "text": reply.text,
-        "custom": reply.custom,
-    }
-    await events.publish(conversation_topic(conversation_id), event)
-    await events.publish(CONSOLE_TOPIC, event)
+    await publish_message(events, conversation_id, message.id, author, reply.text, reply.custom)
     return message
