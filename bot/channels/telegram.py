@@ -39,6 +39,7 @@ from bot.channels.telegram_updates import (
 )
 from bot.core.conversation import CONSOLE_TOPIC, conversation_topic
 from bot.core.language import normalize_hint
+from bot.core.locks import SequencedKeyedLock
 from bot.core.messages import Attachment, InboundMessage, OutboundMessage
 from bot.handoff.attachments import TOO_LARGE
 from bot.i18n import t
@@ -120,6 +121,7 @@ class TelegramChannel:
         self._recent_notices: OrderedDict[str, None] = OrderedDict()
         self._started = False
         self._start_lock = asyncio.Lock()
+        self._sequence = SequencedKeyedLock()
 
     async def start(self) -> None:
         """Initialize the bot (getMe) on first use; a failure is retried at the next use."""
@@ -167,8 +169,11 @@ class TelegramChannel:
             await store.set_unreachable(self._runtime.database, parsed.chat_id, reason)
             return "blocked" if parsed.blocked else "unblocked"
         await self.start()
-        # One chat's updates are answered strictly one after another, replies included.
-        async with self._runtime.locks.hold(f"telegram-chat:{parsed.chat_id}"):
+        # One chat's updates are answered strictly one after another, replies included: in this
+        # worker by update_id (concurrent webhook connections may reorder them slightly), and across
+        # workers through the shared lock.
+        key = f"telegram-chat:{parsed.chat_id}"
+        async with self._sequence.hold(key, update.update_id), self._runtime.locks.hold(key):
             if isinstance(parsed, Notice):
                 return await self._notice(parsed)
             return await self._turn(parsed)
