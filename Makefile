@@ -14,7 +14,7 @@ run: install
 	$(VENV)/bin/python -m bot run
 
 test: install $(CHROMIUM_STAMP)
-	$(VENV)/bin/ruff check bot tests bench
+	$(VENV)/bin/ruff check bot tests bench dialogs/rasa_addons
 	$(VENV)/bin/mypy bot
 	$(VENV)/bin/python -m pytest
 

@@ -52,16 +52,27 @@ def ensure_model(settings: Settings, log: Path | None = None) -> tuple[Path, boo
     return target, True
 
 
+# Rasa's SQL store, keeping the latest trackers in memory (dialogs/rasa_addons/tracker_store.py).
+TRACKER_STORE_TYPE = "rasa_addons.tracker_store.CachedSQLTrackerStore"
+# Rasa falls back to an in-memory store, with only this warning, when the class cannot be imported.
+TRACKER_STORE_MISSING = f"Tracker store with type '{TRACKER_STORE_TYPE}' not found"
+
+
+def rasa_python_path(settings: Settings) -> str:
+    """PYTHONPATH for the Rasa server: the project directory holds its add-ons."""
+    return str(settings.path(settings.rasa.project_dir))
+
+
 def tracker_store_config(url: str, settings: Settings) -> dict[str, object]:
-    """Rasa's SQL tracker store for a SQLite file or a PostgreSQL database."""
+    """Rasa's SQL tracker store (with its in-memory cache) for a SQLite file or a PostgreSQL database."""
     url = resolve_sqlite_url(url, settings)
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"type": "SQL", "dialect": "sqlite", "db": path}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": path}
     parts = urlsplit(url)
     config: dict[str, object] = {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": "postgresql",
         "url": parts.hostname or "127.0.0.1",
         "port": parts.port or 5432,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.rasa_project import ensure_model, write_endpoint_files
+from bot.rasa_project import TRACKER_STORE_MISSING, ensure_model, rasa_python_path, write_endpoint_files
 from bot.settings import DEV_SECRET, PROJECT_ROOT, Settings
 from bot.storage.migrate import upgrade
 
@@ -30,16 +30,29 @@ class Process:
     env: dict[str, str]
     log: Path
     health_url: str
+    fatal_log_line: str | None = None  # healthy but misconfigured when the log says this
     popen: subprocess.Popen[bytes] | None = None
+    log_offset: int = 0  # where this start's output begins in the (appended) log
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("ab")
+        self.log_offset = handle.tell()
         self.popen = subprocess.Popen(
             self.command, env=self.env, stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
             start_new_session=True,
         )
         handle.close()
+
+    def check_log(self) -> None:
+        """Refuse a process that started but logged its ``fatal_log_line``."""
+        if self.fatal_log_line and self.log.exists():
+            with self.log.open("rb") as handle:
+                handle.seek(self.log_offset)
+                output = handle.read().decode("utf-8", errors="replace")
+            if self.fatal_log_line in output:
+                self.stop()
+                raise RuntimeError(f"{self.name} is misconfigured ({self.fatal_log_line}); see {self.log}")
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
@@ -89,11 +102,13 @@ class Stack:
             if not process.alive():
                 raise RuntimeError(f"{name} exited during start-up; see {process.log}")
             try:
-                if httpx.get(process.health_url, timeout=2.0).status_code == 200:
-                    pending.pop(0)
-                    continue
+                healthy = httpx.get(process.health_url, timeout=2.0).status_code == 200
             except httpx.HTTPError:
-                pass
+                healthy = False
+            if healthy:
+                process.check_log()
+                pending.pop(0)
+                continue
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} not healthy after {timeout:.0f} s; see {process.log}")
             time.sleep(0.3)
@@ -138,7 +153,8 @@ def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers:
             f"--auth-token={rasa_token}", "-i", settings.rasa.host, "-p", str(settings.rasa.port),
             "--endpoints", str(endpoints), "--credentials", str(credentials),
         ],
-        env, run_dir / "rasa.log", f"{settings.rasa.url}/status?token={rasa_token}",
+        {**env, "PYTHONPATH": rasa_python_path(settings)}, run_dir / "rasa.log",
+        f"{settings.rasa.url}/status?token={rasa_token}", fatal_log_line=TRACKER_STORE_MISSING,
     )
     stack.processes["app"] = Process(
         "app",

@@ -1,0 +1,1 @@
+"""Python add-ons loaded by the Rasa server (Python 3.10, `.venv-rasa`); the app never imports them."""

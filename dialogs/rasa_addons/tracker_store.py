@@ -1,0 +1,127 @@
+"""Rasa's SQL tracker store with the latest trackers kept in memory, checked against the database.
+
+Rasa's ``SQLTrackerStore`` rebuilds the whole conversation on every turn: it loads every event row,
+parses the JSON, resolves each event class and replays them, so a turn costs more the longer the
+conversation is. This store keeps the tracker it last saved for each conversation and hands it back
+as long as the database still holds exactly what it saved (same number of rows, same last row id,
+and the tracker was not changed since without being saved); anything else (another Rasa instance
+wrote, an erasure deleted rows, a turn failed half-way) reloads from the database as Rasa does.
+Saving writes only the events appended since the last save, without Rasa's count query.
+
+Configured in endpoints.yml as ``type: rasa_addons.tracker_store.CachedSQLTrackerStore`` with the
+same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 2000).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+
+@dataclass
+class _Saved:
+    """What the database holds for one conversation after our last save."""
+
+    tracker: DialogueStateTracker
+    events_in_tracker: int  # len(tracker.events) when saved: more means changed but not saved
+    rows: int  # event rows of this sender in the database (all sessions)
+    last_row_id: int | None
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that skips rebuilding a tracker the database confirms is unchanged."""
+
+    def __init__(self, *args: Any, cache_size: int = 2000, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache_size = int(cache_size)
+        self._saved: OrderedDict[str, _Saved] = OrderedDict()
+        self._guard = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _row_state(self, session: Any, sender_id: str) -> tuple[int, int | None]:
+        """(number of rows, highest row id) of one sender, from the sender_id index."""
+        count, last = (
+            session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
+            .filter(self.SQLEvent.sender_id == sender_id)
+            .one()
+        )
+        return int(count), last
+
+    def _unchanged(self, saved: _Saved | None, state: tuple[int, int | None]) -> bool:
+        return (
+            saved is not None
+            and (saved.rows, saved.last_row_id) == state
+            and len(saved.tracker.events) == saved.events_in_tracker
+        )
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker: the kept one when the database confirms it, else loaded."""
+        with self.session_scope() as session:
+            state = self._row_state(session, sender_id)
+        with self._guard:
+            saved = self._saved.get(sender_id)
+            if self._unchanged(saved, state):
+                assert saved is not None
+                self._saved.move_to_end(sender_id)
+                self.hits += 1
+                return saved.tracker
+            self._saved.pop(sender_id, None)
+            self.misses += 1
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            self._keep(sender_id, _Saved(tracker, len(tracker.events), *state))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Write the events appended since the last save (Rasa's count query when not kept)."""
+        if self.event_broker is not None:
+            await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            with self._guard:
+                saved = self._saved.get(sender_id)
+            state = self._row_state(session, sender_id)
+            if saved is not None and saved.tracker is tracker and (saved.rows, saved.last_row_id) == state:
+                start = saved.events_in_tracker
+            else:
+                start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+            rows = [self._row(sender_id, event.type_name, event.as_dict()) for event in list(tracker.events)[start:]]
+            session.add_all(rows)
+            session.flush()  # assigns the row ids
+            state = (state[0] + len(rows), rows[-1].id if rows else state[1])
+            new_session = any(row.type_name == SessionStarted.type_name for row in rows)
+            session.commit()
+        if new_session:
+            # A new session began: Rasa's store hands back only its events from now on, so the
+            # kept tracker (with the earlier sessions' events) must not be reused.
+            with self._guard:
+                self._saved.pop(sender_id, None)
+            return
+        self._keep(sender_id, _Saved(tracker, len(tracker.events), *state))
+
+    def _row(self, sender_id: str, type_name: str, data: dict[str, Any]) -> Any:
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+    def _keep(self, sender_id: str, saved: _Saved) -> None:
+        with self._guard:
+            self._saved[sender_id] = saved
+            self._saved.move_to_end(sender_id)
+            while len(self._saved) > self._cache_size:
+                self._saved.popitem(last=False)
