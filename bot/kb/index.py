@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.kb.loader import LoadResult, entry_files, load_knowledge
@@ -49,17 +50,29 @@ class KnowledgeIndex:
 
 
 class _Cache:
-    """Reloads the folder when its files change, keeping the last good entries (entries arrive while we run)."""
+    """Reloads the folder when its files change, keeping the last good entries (entries arrive while we run).
 
-    def __init__(self) -> None:
+    The folder is looked at (a stat of every file) at most once per ``check_interval`` seconds, not on
+    every answer.
+    """
+
+    def __init__(self, check_interval: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._signature: tuple[object, ...] | None = None
         self._index = KnowledgeIndex([])
         self._result = LoadResult()
+        self._check_interval = check_interval
+        self._clock = clock
+        self._checked: tuple[Path, tuple[str, ...], float] | None = None
 
     def get(self, directory: Path, languages: tuple[str, ...]) -> KnowledgeIndex:
+        now = self._clock()
+        checked = self._checked
+        if checked is not None and checked[:2] == (directory, languages) and now - checked[2] < self._check_interval:
+            return self._index
         signature = _signature(directory, languages)
         with self._lock:
+            self._checked = (directory, languages, now)
             if signature != self._signature:
                 result = load_knowledge(directory, languages)
                 for problem in result.problems:

@@ -58,9 +58,22 @@ def test_duplicate_ids_are_refused() -> None:
 
 def test_cache_reloads_when_a_file_arrives_and_skips_invalid_ones(tmp_path: Path) -> None:
     folder = tmp_path / "knowledge"
-    cache = _Cache()
+    cache = _Cache(check_interval=0)
     assert len(cache.get(folder, LANGS)) == 0
     shutil.copytree(FIXTURES, folder)
     assert sorted(e.id for e in cache.get(folder, LANGS).entries) == ["costs-test-mri", "visa-test-long-term"]
     (folder / "visa" / "broken.yml").write_text("id: broken\n", encoding="utf-8")
     assert len(cache.get(folder, LANGS)) == 2
+
+
+def test_cache_looks_at_the_folder_at_most_once_per_interval(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    now = [100.0]
+    cache = _Cache(check_interval=2.0, clock=lambda: now[0])
+    assert len(cache.get(folder, LANGS)) == 0
+    shutil.copytree(FIXTURES, folder)
+    now[0] += 1.9
+    assert len(cache.get(folder, LANGS)) == 0  # not looked at yet
+    now[0] += 0.2
+    assert len(cache.get(folder, LANGS)) == 2
+    assert len(cache.get(tmp_path / "elsewhere", LANGS)) == 0  # another folder is looked at at once
