@@ -46,7 +46,10 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     """Wire storage, the Rasa client, events, locks and the conversation service."""
     database = Database(settings.database_url, echo=settings.database.echo)
-    engine = RasaEngine(settings.rasa.url, settings.rasa_token.get_secret_value(), settings.rasa.timeout_seconds)
+    engine = RasaEngine(
+        settings.rasa.url, settings.rasa_token.get_secret_value(), settings.rasa.timeout_seconds,
+        settings.rasa.max_in_flight,
+    )
     events: EventBus
     locks: KeyedLock
     if settings.redis.url:

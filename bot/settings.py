@@ -38,9 +38,13 @@ class RasaSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(5005, ge=1, le=65535)
     timeout_seconds: float = Field(10.0, gt=0)
+    # Turns one application worker has at Rasa at once (the rest wait in order, see RasaEngine).
+    max_in_flight: int = Field(4, ge=1, le=256)
     model_dir: str = "var/models"
     tracker_store_url: str = "sqlite:///var/rasa_tracker.db"
     lock_store_url: str | None = None
+    # Rasa server processes behind the one port (Sanic workers); more than one needs the Redis lock store.
+    workers: int = Field(1, ge=1, le=16)
     executable: str = ".venv-rasa/bin/rasa"
     project_dir: str = "dialogs"
 

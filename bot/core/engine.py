@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 import httpx
@@ -51,11 +52,18 @@ def parse_rasa_replies(raw: list[dict[str, Any]]) -> list[OutboundMessage]:
 
 
 class RasaEngine:
-    """Talks to a Rasa 3.6 server on loopback."""
+    """Talks to a Rasa 3.6 server on loopback.
 
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+    At most ``max_in_flight`` turns are at Rasa at once; the others wait here, first come first
+    served. Rasa interleaves every request it holds, so a burst sent all at once finishes late for
+    everyone and very late for some; queued here, the same throughput comes with a short tail.
+    """
+
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0, max_in_flight: int = 4) -> None:
         self._base_url = base_url.rstrip("/")
         self._token = token
+        self._timeout = timeout
+        self._turns = asyncio.Semaphore(max_in_flight)
         self._client = httpx.AsyncClient(
             base_url=self._base_url,
             timeout=httpx.Timeout(timeout, connect=2.0),
@@ -63,6 +71,11 @@ class RasaEngine:
         )
 
     async def respond(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
+        try:
+            async with asyncio.timeout(self._timeout):  # waiting for a turn counts too
+                await self._turns.acquire()
+        except TimeoutError as exc:
+            raise EngineUnavailable("Rasa is overloaded: no turn within the timeout") from exc
         try:
             response = await self._client.post(
                 "/webhooks/rest/webhook",
@@ -72,6 +85,8 @@ class RasaEngine:
             raw = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise EngineUnavailable(f"Rasa did not answer: {type(exc).__name__}") from exc
+        finally:
+            self._turns.release()
         if not isinstance(raw, list):
             raise EngineUnavailable("Rasa answered with an unexpected body")
         return parse_rasa_replies(raw)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 import pytest
 
@@ -50,7 +53,45 @@ async def test_engine_sends_sender_text_and_metadata() -> None:
     replies = await engine.respond("s", "hello", {"language": "ja"})
     assert replies[0].text == "hi"
     assert seen[0].url.path == "/webhooks/rest/webhook"
-    import json
-
     assert json.loads(seen[0].content) == {"sender": "s", "message": "hello", "metadata": {"language": "ja"}}
+    await engine.aclose()
+
+
+async def test_at_most_max_in_flight_turns_reach_rasa_and_the_others_go_in_arrival_order() -> None:
+    at_rasa = 0
+    most = 0
+    order: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal at_rasa, most
+        at_rasa += 1
+        most = max(most, at_rasa)
+        order.append(json.loads(request.content)["sender"])
+        await asyncio.sleep(0.02)
+        at_rasa -= 1
+        return httpx.Response(200, json=[{"recipient_id": "s", "text": "hi"}])
+
+    engine = RasaEngine("http://rasa.test", "token", max_in_flight=2)
+    engine._client = httpx.AsyncClient(base_url="http://rasa.test", transport=httpx.MockTransport(handler))
+    await asyncio.gather(*(engine.respond(f"p{n}", "hello", {}) for n in range(8)))
+    assert most == 2
+    assert order == [f"p{n}" for n in range(8)]
+    await engine.aclose()
+
+
+async def test_a_turn_that_cannot_reach_rasa_within_the_timeout_is_unavailable() -> None:
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(200, json=[])
+
+    engine = RasaEngine("http://rasa.test", "token", timeout=0.2, max_in_flight=1)
+    engine._client = httpx.AsyncClient(base_url="http://rasa.test", transport=httpx.MockTransport(handler))
+    first = asyncio.create_task(engine.respond("a", "hello", {}))
+    await asyncio.sleep(0.01)
+    with pytest.raises(EngineUnavailable, match="overloaded"):
+        await engine.respond("b", "hello", {})
+    release.set()
+    assert await first == []
     await engine.aclose()
