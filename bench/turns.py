@@ -4,7 +4,7 @@ Both run in the same process run, one after the other, on the same machine:
     .venv/bin/python -m bench.turns [--seconds 15] [--levels 1,10,50] [--profiles embedded,production-1,production-2]
 Prints p50/p99 latency and turns/s per concurrency level, RSS of every process, and the ratios.
 Profiles: ``embedded`` (SQLite, in-process queues), ``production-N`` (config.production.yml on the
-machine's PostgreSQL and Redis with N application workers).
+machine's PostgreSQL and Redis with N application workers and N Rasa server workers).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def profile_stack(profile: str, work: Path) -> Iterator[RunningStack]:
             MC_SECRET_KEY=secrets.token_hex(24), MC_RASA_TOKEN=secrets.token_hex(24), MC_HTTP__HOST="127.0.0.1",
             MC_RASA__TRACKER_STORE_URL=tracker.replace("postgresql+psycopg://", "postgresql://"),
             MC_RASA__LOCK_STORE_URL="redis://127.0.0.1:6379/13", MC_REDIS__URL="redis://127.0.0.1:6379/14",
-            MC_RATE_LIMIT_PER_MINUTE="100000",
+            MC_RATE_LIMIT_PER_MINUTE="100000", MC_RASA__WORKERS=str(workers),
         )
         try:
             yield running

@@ -55,6 +55,12 @@ class RasaSettings(BaseModel):
             raise ValueError("the Rasa API must stay on loopback (127.0.0.1, localhost or ::1)")
         return host
 
+    @model_validator(mode="after")
+    def _workers_need_a_shared_lock_store(self) -> RasaSettings:
+        if self.workers > 1 and not self.lock_store_url:
+            raise ValueError("rasa.workers > 1 needs rasa.lock_store_url (Redis): Rasa would run one worker")
+        return self
+
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"

@@ -153,7 +153,8 @@ def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers:
             f"--auth-token={rasa_token}", "-i", settings.rasa.host, "-p", str(settings.rasa.port),
             "--endpoints", str(endpoints), "--credentials", str(credentials),
         ],
-        {**env, "PYTHONPATH": rasa_python_path(settings)}, run_dir / "rasa.log",
+        {**env, "PYTHONPATH": rasa_python_path(settings), "SANIC_WORKERS": str(settings.rasa.workers)},
+        run_dir / "rasa.log",
         f"{settings.rasa.url}/status?token={rasa_token}", fatal_log_line=TRACKER_STORE_MISSING,
     )
     stack.processes["app"] = Process(

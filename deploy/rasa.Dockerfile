@@ -1,6 +1,6 @@
 # Rasa 3.6.21 server image (Python 3.10) with the model trained at build time. Build context: the repository root.
 FROM python:3.10.13-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/srv/dialogs
 WORKDIR /srv/dialogs
 COPY dialogs/requirements.txt ./requirements.txt
 RUN pip install --no-cache-dir -r requirements.txt

@@ -60,3 +60,11 @@ def test_unknown_language_is_refused(config_file: Path) -> None:
     config_file.write_text("languages: [en, fr]\n")
     with pytest.raises(SettingsError, match="languages"):
         load_settings()
+
+
+def test_several_rasa_workers_need_the_redis_lock_store(config_file: Path) -> None:
+    config_file.write_text("rasa:\n  workers: 2\n")
+    with pytest.raises(SettingsError, match="lock_store_url"):
+        load_settings()
+    config_file.write_text("rasa:\n  workers: 2\n  lock_store_url: redis://127.0.0.1:6379/1\n")
+    assert load_settings().rasa.workers == 2
