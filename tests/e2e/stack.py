@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +14,22 @@ import httpx
 from bot.settings import Settings
 from bot.stack import Stack, build_stack, child_environment
 
+# Below Linux's ephemeral range (32768-60999): a port picked there cannot be taken by an outgoing
+# connection while Rasa loads its model (seconds) before it binds the port.
+SERVICE_PORTS = range(20000, 32000)
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A loopback port that is free now, outside the range outgoing connections draw from."""
+    for _ in range(200):
+        port = random.choice(SERVICE_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def stack_environment(work: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ import asyncio
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import uvicorn
 
 from bot.app import create_app
 from tests.conftest import ScriptedEngine, make_runtime
-from tests.e2e.stack import RunningStack, start_stack
+from tests.e2e.stack import RunningStack, free_port, start_stack
 
 
 @dataclass
@@ -39,19 +38,12 @@ class Served:
         return replies
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def served(database_url: str, engine: ScriptedEngine) -> AsyncIterator[Served]:
     """ASGITransport buffers whole responses, so event streams are tested against a real server."""
     runtime = make_runtime(database_url, engine)
     app = create_app(runtime.settings, runtime)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -77,7 +69,7 @@ class HostSite:
 
 @pytest.fixture(scope="session")
 def host_site_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="session")
