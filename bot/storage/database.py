@@ -52,7 +52,9 @@ class Database:
     def __init__(self, url: str, echo: bool = False) -> None:
         _ensure_sqlite_dir(url)
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(async_url(url), echo=echo, pool_pre_ping=True)
+        # A server connection can drop (PostgreSQL restarted): test it on checkout. A SQLite file cannot.
+        pre_ping = not url.startswith("sqlite")
+        self.engine: AsyncEngine = create_async_engine(async_url(url), echo=echo, pool_pre_ping=pre_ping)
         install_sqlite_pragmas(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
