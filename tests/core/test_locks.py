@@ -9,25 +9,35 @@ import pytest
 from bot.core.locks import InProcessKeyedLock, SequencedKeyedLock
 
 
-async def test_sequenced_waiters_enter_lowest_sequence_first_whatever_their_arrival() -> None:
-    lock = SequencedKeyedLock()
-    entered: list[int] = []
-    release_first = asyncio.Event()
+class Turns:
+    """Turns on one chat of a sequenced lock; turn 1 holds the lock until ``release`` is set."""
 
-    async def turn(sequence: int) -> None:
-        async with lock.hold("chat", sequence):
-            entered.append(sequence)
+    def __init__(self, lock: SequencedKeyedLock) -> None:
+        self.lock = lock
+        self.entered: list[int] = []
+        self.release = asyncio.Event()
+
+    async def turn(self, sequence: int) -> None:
+        async with self.lock.hold("chat", sequence):
+            self.entered.append(sequence)
             if sequence == 1:
-                await release_first.wait()
+                await self.release.wait()
 
-    first = asyncio.create_task(turn(1))
-    await asyncio.sleep(0)
-    waiters = [asyncio.create_task(turn(n)) for n in (9, 6, 7, 2, 8)]  # arrive out of order
+    async def first_holds_the_lock(self) -> asyncio.Task[None]:
+        first = asyncio.create_task(self.turn(1))
+        await asyncio.sleep(0)
+        return first
+
+
+async def test_sequenced_waiters_enter_lowest_sequence_first_whatever_their_arrival() -> None:
+    turns = Turns(SequencedKeyedLock())
+    first = await turns.first_holds_the_lock()
+    waiters = [asyncio.create_task(turns.turn(n)) for n in (9, 6, 7, 2, 8)]  # arrive out of order
     await asyncio.sleep(0.01)
-    assert entered == [1]  # everyone else waits while the first holds the lock
-    release_first.set()
+    assert turns.entered == [1]  # everyone else waits while the first holds the lock
+    turns.release.set()
     await asyncio.gather(first, *waiters)
-    assert entered == [1, 2, 6, 7, 8, 9]
+    assert turns.entered == [1, 2, 6, 7, 8, 9]
 
 
 async def test_sequenced_lock_keeps_keys_independent_and_forgets_idle_keys() -> None:
@@ -50,26 +60,17 @@ async def test_sequenced_lock_keeps_keys_independent_and_forgets_idle_keys() -> 
 
 async def test_a_cancelled_waiter_does_not_block_the_next_one() -> None:
     lock = SequencedKeyedLock()
-    entered: list[int] = []
-    release = asyncio.Event()
-
-    async def turn(sequence: int) -> None:
-        async with lock.hold("chat", sequence):
-            entered.append(sequence)
-            if sequence == 1:
-                await release.wait()
-
-    first = asyncio.create_task(turn(1))
-    await asyncio.sleep(0)
-    cancelled = asyncio.create_task(turn(2))
-    later = asyncio.create_task(turn(3))
+    turns = Turns(lock)
+    first = await turns.first_holds_the_lock()
+    cancelled = asyncio.create_task(turns.turn(2))
+    later = asyncio.create_task(turns.turn(3))
     await asyncio.sleep(0.01)
     cancelled.cancel()
-    release.set()
+    turns.release.set()
     await asyncio.gather(first, later)
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    assert entered == [1, 3]
+    assert turns.entered == [1, 3]
     assert lock._waiting == {}
 
 
