@@ -9,7 +9,8 @@ wrote, an erasure deleted rows, a turn failed half-way) reloads from the databas
 Saving writes only the events appended since the last save, without Rasa's count query.
 
 Configured in endpoints.yml as ``type: rasa_addons.tracker_store.CachedSQLTrackerStore`` with the
-same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 2000).
+same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 500: the ones active right now are what counts,
+and a long conversation's tracker can take a few hundred kB).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class _Saved:
 class CachedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that skips rebuilding a tracker the database confirms is unchanged."""
 
-    def __init__(self, *args: Any, cache_size: int = 2000, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = 500, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cache_size = int(cache_size)
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
