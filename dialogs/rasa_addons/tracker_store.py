@@ -9,8 +9,8 @@ wrote, an erasure deleted rows, a turn failed half-way) reloads from the databas
 Saving writes only the events appended since the last save, without Rasa's count query.
 
 Configured in endpoints.yml as ``type: rasa_addons.tracker_store.CachedSQLTrackerStore`` with the
-same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 500: the ones active right now are what counts,
-and a long conversation's tracker can take a few hundred kB).
+same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 500: the
+ones active right now are what counts, and a long conversation's tracker takes a few hundred kB).
 """
 
 from __future__ import annotations
