@@ -4,13 +4,41 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.observability.logging import request_id
 from bot.runtime import Runtime
+
+
+class RequestIdMiddleware:
+    """Every request gets an id (the caller's ``X-Request-ID`` or a new one) for its log lines and response.
+
+    Pure ASGI: the handler runs in the same task (the id is in its context) and streams stay streaming.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = (Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex[:16])[:64]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        token = request_id.set(rid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
 
 
 def mount(app: FastAPI, runtime: Runtime) -> None:
@@ -21,16 +49,7 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
         days = runtime.settings.retention_days
         runtime.background_jobs["retention"] = lambda: retention_job(runtime.database, days)
 
-    @app.middleware("http")
-    async def with_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        token = request_id.set(rid[:64])
-        try:
-            response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        response.headers["X-Request-ID"] = rid[:64]
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
