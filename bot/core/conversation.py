@@ -92,11 +92,20 @@ class ConversationService:
             token = conversation_id_var.set(turn.conversation_id)
             try:
                 result = await self._answer(turn, inbound.attachments, proactive=False)
+                self._turn_done(inbound.channel, turn.mode, len(result.replies), time.perf_counter() - started)
             finally:
                 conversation_id_var.reset(token)
-        metrics.TURNS.labels(inbound.channel).inc()
-        metrics.TURN_LATENCY.labels(inbound.channel).observe(time.perf_counter() - started)
         return result
+
+    @staticmethod
+    def _turn_done(channel: str, mode: ConversationMode, replies: int, elapsed: float) -> None:
+        """Metrics and the turn's log line: ids, counts and timing, never the text (health data)."""
+        metrics.TURNS.labels(channel).inc()
+        metrics.TURN_LATENCY.labels(channel).observe(elapsed)
+        logger.info(
+            "turn answered",
+            extra={"channel": channel, "mode": mode.value, "replies": replies, "duration_ms": round(elapsed * 1000, 1)},
+        )
 
     async def retry_unhandled(self, older_than_seconds: float = 5.0, limit: int = 50) -> int:
         """Answer messages kept during an engine outage; the replies go out through the outbox."""
