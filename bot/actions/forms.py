@@ -43,7 +43,19 @@ def slot_text(tracker: Tracker, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-class AskChoice(Action, ABC):
+class AskSlot(Action, ABC):
+    """An ``action_ask_<slot>`` question of a form. Abstract: the action server registers only concrete ones."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot this question fills."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+
+class AskChoice(AskSlot):
     """Asks for one slot of a form with a button per choice (``action_ask_<slot>``).
 
     Abstract so that the action server registers only the concrete questions.
@@ -53,14 +65,6 @@ class AskChoice(Action, ABC):
     intent = ""
     question = ""
     choices: tuple[tuple[str, str], ...] = ()
-
-    @property
-    @abstractmethod
-    def slot(self) -> str:
-        """The slot this question fills."""
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.context import database, language_of, patient_of
+from bot.actions.forms import AskSlot
 from bot.handoff import cases, patient_texts
 from bot.handoff.intake import SLOT_FIELDS, intake_from_slots, normalize_answer
 from bot.handoff.models import CasePriority, CaseTrigger
@@ -132,16 +132,8 @@ class ActionHandoffDeclined(Action):
         return [SlotSet("handoff_pending", False), SlotSet("handoff_trigger", None), *_clear_intake()]
 
 
-class _AskIntake(Action, ABC):
+class _AskIntake(AskSlot):
     """Asks one intake question, with a Skip button (``action_ask_<slot>``). Abstract: not registered itself."""
-
-    @property
-    @abstractmethod
-    def slot(self) -> str:
-        """The form slot this action asks for."""
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
