@@ -8,6 +8,10 @@ and the tracker was not changed since without being saved); anything else (anoth
 wrote, an erasure deleted rows, a turn failed half-way) reloads from the database as Rasa does.
 Saving writes only the events appended since the last save, without Rasa's count query.
 
+On SQLite, SQLAlchemy 1.4 (Rasa's) opens a new connection for every session of a file database
+(``NullPool``): two or three per turn. This store keeps one connection per thread instead and puts
+the file in WAL mode, as the application's own SQLite database is.
+
 Configured in endpoints.yml as ``type: rasa_addons.tracker_store.CachedSQLTrackerStore`` with the
 same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 500: the
 ones active right now are what counts, and a long conversation's tracker takes a few hundred kB).
@@ -22,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from sqlalchemy.pool import NullPool, SingletonThreadPool
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -38,16 +43,33 @@ class _Saved:
     last_row_id: int | None
 
 
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
 class CachedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that skips rebuilding a tracker the database confirms is unchanged."""
 
     def __init__(self, *args: Any, cache_size: int = 500, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite" and isinstance(self.engine.pool, NullPool):
+            self._reuse_sqlite_connections()
         self._cache_size = int(cache_size)
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
         self._guard = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    def _reuse_sqlite_connections(self) -> None:
+        """One SQLite connection per thread (Rasa's store runs on the event loop's thread), in WAL mode."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=SingletonThreadPool, **create_engine_kwargs(url))
+        sa.event.listen(self.engine, "connect", _sqlite_wal)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _row_state(self, session: Any, sender_id: str) -> tuple[int, int | None]:
         """(number of rows, highest row id) of one sender, from the sender_id index."""

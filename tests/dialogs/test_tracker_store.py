@@ -20,6 +20,7 @@ CHECK_NAMES = [
     "erased_rows_are_not_brought_back",
     "a_new_session_hands_out_only_its_events",
     "only_cache_size_conversations_are_kept",
+    "turns_reuse_one_database_connection",
 ]
 
 

@@ -133,6 +133,20 @@ async def only_cache_size_conversations_are_kept(new) -> None:
     assert store.misses == misses + 1
 
 
+async def turns_reuse_one_database_connection(new) -> None:
+    store = new()
+    connects = []
+    sa.event.listen(store.engine, "connect", lambda *_: connects.append(1))
+    for n in range(3):
+        tracker = await store.get_or_create_tracker("g")
+        tracker.update_with_events(turn(f"g{n}"), DOMAIN)
+        await store.save(tracker)
+    assert len(connects) <= 1, f"{len(connects)} connections opened for three turns"
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
 CHECKS = [
     saved_tracker_is_reused_and_matches_rasas_own_store,
     unsaved_changes_are_not_handed_out,
@@ -140,6 +154,7 @@ CHECKS = [
     erased_rows_are_not_brought_back,
     a_new_session_hands_out_only_its_events,
     only_cache_size_conversations_are_kept,
+    turns_reuse_one_database_connection,
 ]
 
 
