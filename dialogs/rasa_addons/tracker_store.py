@@ -27,10 +27,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from sqlalchemy.pool import NullPool, SingletonThreadPool
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.pool import NullPool, SingletonThreadPool
 
 
 @dataclass
