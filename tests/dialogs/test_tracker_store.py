@@ -27,10 +27,7 @@ CHECK_NAMES = [
 def run_checks(url: str) -> dict[str, str]:
     result = subprocess.run(
         [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), str(CHECKS_SCRIPT), url],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     outcome: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])

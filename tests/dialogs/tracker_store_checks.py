@@ -34,15 +34,10 @@ responses:
 def store_kwargs(url: str) -> dict:
     """The tracker store arguments for sqlite:///PATH or postgresql://USER@HOST:PORT/DB."""
     if url.startswith("sqlite:///"):
-        return {"dialect": "sqlite", "db": url[len("sqlite:///") :]}
+        return {"dialect": "sqlite", "db": url[len("sqlite:///"):]}
     parts = urlsplit(url)
-    return {
-        "dialect": "postgresql",
-        "host": parts.hostname,
-        "port": parts.port or 5432,
-        "db": parts.path.lstrip("/"),
-        "username": parts.username,
-    }
+    return {"dialect": "postgresql", "host": parts.hostname, "port": parts.port or 5432,
+            "db": parts.path.lstrip("/"), "username": parts.username}
 
 
 def turn(text: str) -> list:
