@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 
 from bot.core.messages import Button, OutboundMessage
 
@@ -52,38 +53,58 @@ def parse_rasa_replies(raw: list[dict[str, Any]]) -> list[OutboundMessage]:
 
 
 class RasaEngine:
-    """Talks to a Rasa 3.6 server on loopback.
+    """Talks to a Rasa 3.6 server on loopback, over aiohttp.
 
     At most ``max_in_flight`` turns are at Rasa at once; the others wait here, first come first
     served. Rasa interleaves every request it holds, so a burst sent all at once finishes late for
     everyone and very late for some; queued here, the same throughput comes with a short tail.
+
+    aiohttp rather than httpx: a turn's request to Rasa cost the application 1.3-1.5 ms of CPU with
+    httpx and 0.1 ms with aiohttp (measured here, 10 concurrent requests on loopback).
     """
 
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0, max_in_flight: int = 4) -> None:
+    def __init__(
+        self, base_url: str, token: str, timeout: float = 10.0, max_in_flight: int = 4,
+        queue_seconds: float | None = None,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._token = token
-        self._timeout = timeout
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=2.0)
+        self._queue_seconds = timeout if queue_seconds is None else queue_seconds
         self._turns = asyncio.Semaphore(max_in_flight)
-        self._client = httpx.AsyncClient(
-            base_url=self._base_url,
-            timeout=httpx.Timeout(timeout, connect=2.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The shared session, opened on first use (it belongs to the running event loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                base_url=self._base_url,
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=100),
+                raise_for_status=True,
+            )
+        return self._session
+
+    async def _call(self, method: str, path: str, seconds: float | None = None, **kwargs: Any) -> Any:
+        """One request to Rasa (``seconds`` overrides the timeout); the decoded JSON body, None when empty."""
+        options: dict[str, Any] = dict(kwargs)
+        if seconds is not None:
+            options["timeout"] = aiohttp.ClientTimeout(total=seconds, connect=min(2.0, seconds))
+        async with self._client().request(method, path, **options) as response:
+            body = await response.read()
+        return json.loads(body) if body else None
 
     async def respond(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
         try:
-            async with asyncio.timeout(self._timeout):  # waiting for a turn counts too
+            async with asyncio.timeout(self._queue_seconds):  # the wait for a turn is bounded too
                 await self._turns.acquire()
         except TimeoutError as exc:
             raise EngineUnavailable("Rasa is overloaded: no turn within the timeout") from exc
         try:
-            response = await self._client.post(
-                "/webhooks/rest/webhook",
-                json={"sender": sender_id, "message": text, "metadata": metadata},
+            raw = await self._call(
+                "POST", "/webhooks/rest/webhook", json={"sender": sender_id, "message": text, "metadata": metadata}
             )
-            response.raise_for_status()
-            raw = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise EngineUnavailable(f"Rasa did not answer: {type(exc).__name__}") from exc
         finally:
             self._turns.release()
@@ -93,31 +114,28 @@ class RasaEngine:
 
     async def intent_of(self, text: str) -> tuple[str | None, float]:
         try:
-            response = await self._client.post("/model/parse", params={"token": self._token}, json={"text": text})
-            response.raise_for_status()
-            intent = response.json().get("intent") or {}
-        except (httpx.HTTPError, ValueError) as exc:
+            parsed = await self._call("POST", "/model/parse", params={"token": self._token}, json={"text": text})
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise EngineUnavailable(f"Rasa did not parse: {type(exc).__name__}") from exc
+        intent = (parsed or {}).get("intent") or {}
         return intent.get("name"), float(intent.get("confidence") or 0.0)
 
     async def healthy(self) -> bool:
         try:
-            response = await self._client.get("/status", params={"token": self._token}, timeout=3.0)
-        except httpx.HTTPError:
+            await self._call("GET", "/status", 3.0, params={"token": self._token})
+        except (aiohttp.ClientError, TimeoutError, ValueError):
             return False
-        return response.status_code == 200
+        return True
 
     async def forget(self, sender_id: str) -> None:
         """Replace the conversation's tracker with an empty one (erasure)."""
         try:
-            response = await self._client.put(
-                f"/conversations/{sender_id}/tracker/events",
-                params={"token": self._token},
-                json=[],
-            )
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
+            path = f"/conversations/{sender_id}/tracker/events"
+            await self._call("PUT", path, params={"token": self._token}, json=[])
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise EngineUnavailable(f"Rasa did not reset the tracker: {type(exc).__name__}") from exc
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
