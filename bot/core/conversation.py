@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from bot.core.attachments import AttachmentStore
@@ -254,8 +254,8 @@ class ConversationService:
                 for row in rows:
                     enqueue(session, row)
             if handled:
-                inbound = (await session.execute(select(Message).where(Message.id == turn.message_id))).scalar_one()
-                inbound.handled_at = utcnow()
+                mark = update(Message).where(Message.id == turn.message_id).values(handled_at=utcnow())
+                await session.execute(mark.execution_options(synchronize_session=False))
             await session.flush()
             ids = [row.id for row in rows]
         for row_id, reply in zip(ids, replies, strict=True):

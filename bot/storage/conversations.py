@@ -54,10 +54,25 @@ async def get_or_create_conversation(session: AsyncSession, patient: Patient) ->
     return conversation
 
 
+async def patient_and_conversation(
+    session: AsyncSession, channel: str, external_id: str
+) -> tuple[Patient, Conversation]:
+    """The patient of (channel, external id) and their conversation: one query when both exist."""
+    query = (
+        select(Patient, Conversation)
+        .join(Conversation, Conversation.patient_id == Patient.id)
+        .where(Patient.channel == channel, Patient.external_id == external_id)
+    )
+    row = (await session.execute(query)).one_or_none()
+    if row is not None:
+        return row[0], row[1]
+    patient = await get_or_create_patient(session, channel, external_id)
+    return patient, await get_or_create_conversation(session, patient)
+
+
 async def record_inbound(session: AsyncSession, inbound: InboundMessage) -> StoredInbound:
     """Store an inbound message once; a redelivery returns the first copy with ``duplicate=True``."""
-    patient = await get_or_create_patient(session, inbound.channel, inbound.external_user_id)
-    conversation = await get_or_create_conversation(session, patient)
+    patient, conversation = await patient_and_conversation(session, inbound.channel, inbound.external_user_id)
     if inbound.external_message_id is not None:
         existing = await find_by_external_id(session, inbound.channel, inbound.external_message_id)
         if existing is not None:
@@ -70,6 +85,12 @@ async def record_inbound(session: AsyncSession, inbound: InboundMessage) -> Stor
         external_message_id=inbound.external_message_id,
         text=inbound.text,
     )
+    if inbound.external_message_id is None:
+        # Nothing to collide with (the unique key is the external id): no savepoint needed.
+        session.add(message)
+        await session.flush()
+        patient.last_inbound_at = utcnow()
+        return StoredInbound(patient, conversation, message, duplicate=False)
     try:
         async with session.begin_nested():
             session.add(message)
