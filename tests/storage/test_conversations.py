@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.core.messages import InboundMessage
 from bot.storage.conversations import record_inbound
@@ -44,3 +44,22 @@ async def test_concurrent_first_contacts_create_one_patient(database: Database) 
         messages = (await session.execute(select(func.count()).select_from(Message))).scalar_one()
     assert patients == 1
     assert messages == 5
+
+
+async def test_a_known_patients_message_takes_one_query_one_insert_one_update(database: Database) -> None:
+    """The per-turn cost: patient and conversation in one SELECT, no savepoint without an external id."""
+    async with database.session() as session:
+        await record_inbound(session, InboundMessage("rest", "p2", "first"))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with database.session() as session:
+            stored = await record_inbound(session, InboundMessage("rest", "p2", "second"))
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+    assert stored.duplicate is False and stored.message.id is not None
+    assert statements == ["SELECT", "INSERT", "UPDATE"]
