@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class LoadResult:
     errors: int
     seconds: float
     latencies: list[float]
+    cores_busy: float = 0.0  # the machine's busy CPU cores during the run (all processes)
+    loadgen_ms_per_turn: float = 0.0  # CPU the load generator itself spent per turn
 
     @property
     def throughput(self) -> float:
@@ -78,6 +81,26 @@ async def closed_loop(
         await asyncio.gather(*(conversation(i) for i in range(concurrency)))
         elapsed = time.monotonic() - started
     return LoadResult(concurrency, len(latencies), errors, elapsed, latencies)
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+def measured_closed_loop(url: str, concurrency: int, seconds: float, prefix: str) -> LoadResult:
+    """``closed_loop`` plus how busy the machine was and what the load generator itself cost."""
+    busy_before, total_before = machine_cpu_seconds()
+    own_before = time.process_time()
+    result = asyncio.run(closed_loop(url, concurrency, seconds, prefix))
+    busy_after, total_after = machine_cpu_seconds()
+    cores = os.cpu_count() or 1
+    result.cores_busy = cores * (busy_after - busy_before) / max(total_after - total_before, 1e-9)
+    result.loadgen_ms_per_turn = (time.process_time() - own_before) * 1000 / max(result.turns, 1)
+    return result
 
 
 def process_tree_rss_mb(pid: int) -> float:

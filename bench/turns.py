@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.load import LoadResult, closed_loop, process_tree_rss_mb
+from bench.load import LoadResult, closed_loop, measured_closed_loop, process_tree_rss_mb
 from bot.settings import PROJECT_ROOT
 from tests.conftest import throwaway_postgres_database
 from tests.e2e.stack import RunningStack, free_port, start_stack
@@ -56,7 +56,7 @@ def run_levels(url: str, levels: list[int], seconds: float, prefix: str) -> list
     results = []
     for level in levels:
         asyncio.run(closed_loop(url, min(level, 5), 3, f"{prefix}-warm-{level}"))
-        results.append(asyncio.run(closed_loop(url, level, seconds, f"{prefix}-{level}")))
+        results.append(measured_closed_loop(url, level, seconds, f"{prefix}-{level}"))
     return results
 
 
@@ -91,7 +91,8 @@ def describe(name: str, results: list[LoadResult]) -> None:
     for r in results:
         print(
             f"{name:10s} c={r.concurrency:3d}  turns={r.turns:5d} errors={r.errors:3d}  "
-            f"{r.throughput:6.1f} turns/s  p50={r.p50 * 1000:7.1f} ms  p99={r.percentile(99) * 1000:7.1f} ms"
+            f"{r.throughput:6.1f} turns/s  p50={r.p50 * 1000:7.1f} ms  p99={r.percentile(99) * 1000:7.1f} ms  "
+            f"cores busy {r.cores_busy:4.2f}/{os.cpu_count()}  load generator {r.loadgen_ms_per_turn:4.1f} ms CPU/turn"
         )
 
 
