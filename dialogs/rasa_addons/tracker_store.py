@@ -106,22 +106,33 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Write the events appended since the last save (Rasa's count query when not kept)."""
+        """Write the events appended since the last save (Rasa's count query when not kept).
+
+        A kept tracker was confirmed against the database when this turn retrieved it, and Rasa's
+        lock store keeps every other writer of the conversation out until this save: no second
+        check here. Should the database still differ (rows deleted directly), the next retrieve
+        sees it and reloads.
+        """
         if self.event_broker is not None:
             await self.stream_events(tracker)
         sender_id = tracker.sender_id
+        with self._guard:
+            saved = self._saved.get(sender_id)
+        kept = saved is not None and saved.tracker is tracker
         with self.session_scope() as session:
-            with self._guard:
-                saved = self._saved.get(sender_id)
-            state = self._row_state(session, sender_id)
-            if saved is not None and saved.tracker is tracker and (saved.rows, saved.last_row_id) == state:
+            if kept:
+                assert saved is not None
                 start = saved.events_in_tracker
             else:
                 start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
             rows = [self._row(sender_id, event.type_name, event.as_dict()) for event in list(tracker.events)[start:]]
             session.add_all(rows)
             session.flush()  # assigns the row ids
-            state = (state[0] + len(rows), rows[-1].id if rows else state[1])
+            if kept:
+                assert saved is not None
+                state = (saved.rows + len(rows), rows[-1].id if rows else saved.last_row_id)
+            else:
+                state = self._row_state(session, sender_id)
             new_session = any(row.type_name == SessionStarted.type_name for row in rows)
             session.commit()
         if new_session:
