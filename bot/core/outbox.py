@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 2.0
+# Patients served at once by one pass (each patient's own messages still go one after the other).
+DELIVERY_CONCURRENCY = 8
 
 
 def enqueue(session: AsyncSession, message: Message) -> OutboxItem:
@@ -59,7 +61,6 @@ class OutboxDispatcher:
 
     async def deliver_due(self, limit: int = 50) -> int:
         """Try every due item once; return how many were sent."""
-        sent = 0
         async with self._db.session() as session:
             query = (
                 select(OutboxItem)
@@ -74,31 +75,44 @@ class OutboxDispatcher:
             items = list((await session.execute(query)).scalars())
             depth = select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)
             metrics.OUTBOX_DEPTH.set((await session.execute(depth)).scalar_one())
+            # One patient's messages go out in order; different patients' go out side by side.
+            by_conversation: dict[int, list[OutboxItem]] = {}
             for item in items:
-                channel = self._channels.get(item.channel)
-                if channel is None:
-                    continue
-                patient: Patient = item.message.conversation.patient
-                item.attempts += 1
-                try:
-                    await channel.deliver(patient.external_id, to_outbound(item.message))
-                except RecipientUnreachable as exc:
-                    item.status = OutboxStatus.FAILED
-                    item.last_error = str(exc)[:500]
-                    patient.unreachable_reason = str(exc)[:200]
-                except TransientDeliveryError as exc:
-                    item.last_error = str(exc)[:500]
-                    self._reschedule(item, exc.retry_after)
-                except Exception as exc:  # unknown errors are retried, never lost
-                    logger.exception("outbox delivery failed")
-                    item.last_error = f"{type(exc).__name__}"[:500]
-                    self._reschedule(item, None)
-                else:
-                    metrics.OUTBOX_SENT.labels(item.channel).inc()
-                    item.status = OutboxStatus.SENT
-                    patient.unreachable_reason = None
-                    sent += 1
+                if item.channel in self._channels:
+                    by_conversation.setdefault(item.message.conversation_id, []).append(item)
+            gate = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+
+            async def deliver_in_order(queue: list[OutboxItem]) -> int:
+                async with gate:
+                    return sum([await self._deliver(item) for item in queue])
+
+            sent = sum(await asyncio.gather(*(deliver_in_order(q) for q in by_conversation.values())))
         return sent
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        """Try one item; record the outcome on it (written when the pass commits). True when sent."""
+        channel = self._channels[item.channel]
+        patient: Patient = item.message.conversation.patient
+        item.attempts += 1
+        try:
+            await channel.deliver(patient.external_id, to_outbound(item.message))
+        except RecipientUnreachable as exc:
+            item.status = OutboxStatus.FAILED
+            item.last_error = str(exc)[:500]
+            patient.unreachable_reason = str(exc)[:200]
+        except TransientDeliveryError as exc:
+            item.last_error = str(exc)[:500]
+            self._reschedule(item, exc.retry_after)
+        except Exception as exc:  # unknown errors are retried, never lost
+            logger.exception("outbox delivery failed")
+            item.last_error = f"{type(exc).__name__}"[:500]
+            self._reschedule(item, None)
+        else:
+            metrics.OUTBOX_SENT.labels(item.channel).inc()
+            item.status = OutboxStatus.SENT
+            patient.unreachable_reason = None
+            return True
+        return False
 
     @staticmethod
     def _reschedule(item: OutboxItem, retry_after: float | None) -> None:

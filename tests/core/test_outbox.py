@@ -91,3 +91,40 @@ async def test_pending_replies_survive_a_restart(database_url: str) -> None:
     assert await dispatcher.deliver_due() == 0
     assert channel.delivered == Counter({"queued before the crash": 1})
     await restarted.dispose()
+
+
+class SlowChannel:
+    """A channel whose sends take a while; records (patient, text) in the order sends finished."""
+
+    name = "fake"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.finished: list[tuple[str, str]] = []
+
+    async def deliver(self, external_user_id: str, message: OutboundMessage) -> None:
+        await asyncio.sleep(self.seconds)
+        self.finished.append((external_user_id, message.text or ""))
+
+
+async def test_patients_are_served_side_by_side_and_each_in_order(database: Database) -> None:
+    channel = SlowChannel(0.05)
+    dispatcher = OutboxDispatcher(database, {"fake": channel})
+    conversations = {}
+    for name in ("anna", "bilal", "chen"):
+        async with database.session() as session:
+            stored = await record_inbound(session, InboundMessage("fake", name, "hello"))
+            conversations[name] = stored.conversation.id
+    for n in range(4):
+        await send_to_patient(database, InProcessEventBus(), dispatcher, conversations["anna"],
+                              OutboundMessage(text=f"anna {n}"))
+    for name in ("bilal", "chen"):
+        await send_to_patient(database, InProcessEventBus(), dispatcher, conversations[name],
+                              OutboundMessage(text=f"{name} 0"))
+    started = asyncio.get_running_loop().time()
+    assert await dispatcher.deliver_due() == 6
+    elapsed = asyncio.get_running_loop().time() - started
+    assert [text for who, text in channel.finished if who == "anna"] == [f"anna {n}" for n in range(4)]
+    # Bilal and Chen did not wait behind Anna's four messages: the pass took about four sends, not six.
+    assert channel.finished.index(("bilal", "bilal 0")) < channel.finished.index(("anna", "anna 1"))
+    assert elapsed < 5.5 * channel.seconds
