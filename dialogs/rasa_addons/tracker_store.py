@@ -32,6 +32,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import NullPool, SingletonThreadPool
 
+# Rows per INSERT statement: 6 parameters each stays far below SQLite's 32766 variables.
+INSERT_BATCH_ROWS = 500
+
 
 @dataclass
 class _Saved:
@@ -73,12 +76,22 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _row_state(self, session: Any, sender_id: str) -> tuple[int, int | None]:
         """(number of rows, highest row id) of one sender, from the sender_id index."""
-        count, last = (
-            session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-            .filter(self.SQLEvent.sender_id == sender_id)
-            .one()
-        )
+        events = self.SQLEvent.__table__
+        query = sa.select([sa.func.count(events.c.id), sa.func.max(events.c.id)]).where(events.c.sender_id == sender_id)
+        count, last = session.execute(query).one()
         return int(count), last
+
+    def _insert(self, session: Any, values: list[dict[str, Any]]) -> int:
+        """Insert event rows a few hundred per statement (not one ORM object each); the last row's id."""
+        events = self.SQLEvent.__table__
+        last = 0
+        for start in range(0, len(values), INSERT_BATCH_ROWS):
+            statement = events.insert().values(values[start : start + INSERT_BATCH_ROWS])
+            if self.engine.dialect.name == "sqlite":
+                last = int(session.execute(statement).lastrowid)  # the last row of a multi-row INSERT
+            else:
+                last = max(row[0] for row in session.execute(statement.returning(events.c.id)))
+        return last
 
     def _unchanged(self, saved: _Saved | None, state: tuple[int, int | None]) -> bool:
         return (
@@ -126,14 +139,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             else:
                 start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
             rows = [self._row(sender_id, event.type_name, event.as_dict()) for event in list(tracker.events)[start:]]
-            session.add_all(rows)
-            session.flush()  # assigns the row ids
+            last_row_id = self._insert(session, rows) if rows else None
             if kept:
                 assert saved is not None
-                state = (saved.rows + len(rows), rows[-1].id if rows else saved.last_row_id)
+                state = (saved.rows + len(rows), last_row_id if rows else saved.last_row_id)
             else:
                 state = self._row_state(session, sender_id)
-            new_session = any(row.type_name == SessionStarted.type_name for row in rows)
+            new_session = any(row["type_name"] == SessionStarted.type_name for row in rows)
             session.commit()
         if new_session:
             # A new session began: Rasa's store hands back only its events from now on, so the
@@ -143,15 +155,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return
         self._keep(sender_id, _Saved(tracker, len(tracker.events), *state))
 
-    def _row(self, sender_id: str, type_name: str, data: dict[str, Any]) -> Any:
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+    @staticmethod
+    def _row(sender_id: str, type_name: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The column values of one event row, as Rasa's store writes them."""
+        return {
+            "sender_id": sender_id,
+            "type_name": type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _keep(self, sender_id: str, saved: _Saved) -> None:
         with self._guard:

@@ -21,6 +21,7 @@ CHECK_NAMES = [
     "a_new_session_hands_out_only_its_events",
     "only_cache_size_conversations_are_kept",
     "turns_reuse_one_database_connection",
+    "a_long_new_tracker_is_written_in_batches",
 ]
 
 
