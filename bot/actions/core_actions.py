@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.context import database, language_of, patient_of
@@ -21,6 +21,7 @@ MISS_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 # The second consecutive miss offers a human instead of a third clarifying question.
 MISSES_BEFORE_HANDOFF = 2
 HANDOFF_OFFER_ACTION = "action_offer_handoff"
+LISTEN_ACTION = "action_listen"
 
 
 class ActionGreet(Action):
@@ -100,8 +101,36 @@ async def log_unanswered(tracker: Tracker, language: str) -> None:
         session.add(UnansweredQuestion(patient_id=patient.id, language=language, text=text[:4000]))
 
 
+def rejected_loop(tracker: Tracker) -> str | None:
+    """The form that could not use the patient's latest message, if one did (before any other action)."""
+    active = (tracker.active_loop or {}).get("name")
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "action_execution_rejected" and event.get("name") == active:
+            return str(active)
+    return None
+
+
+def end_core_fallback(tracker: Tracker) -> list[EventType]:
+    """Events that end a turn no rule covered, so Rasa does not predict the fallback again and again.
+
+    Without them Rasa repeats the fallback until its limit of 10 predictions and, as the turn never
+    reaches ``action_listen``, answers none of the patient's later messages. A form that rejected the
+    message is closed (asking for it again starts it at its open question).
+    """
+    events: list[EventType] = []
+    if rejected_loop(tracker) is not None:
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return [*events, FollowupAction(LISTEN_ACTION)]
+
+
 class ActionDefaultFallback(Action):
-    """A miss: first a clarifying question with topic buttons, on the second miss in a row a coordinator."""
+    """A miss: first a clarifying question with topic buttons, on the second miss in a row a coordinator.
+
+    Rules send misses (``nlu_fallback``, ``out_of_scope``) here; Rasa sends any other intent here when
+    no rule covers it in the conversation's state (its core fallback), e.g. a stale form button.
+    """
 
     def name(self) -> str:
         return "action_default_fallback"
@@ -118,4 +147,4 @@ class ActionDefaultFallback(Action):
             return [FollowupAction(HANDOFF_OFFER_ACTION)]
         text = t(language, "Sorry, I did not quite understand. Which topic is your question about?")
         say(dispatcher, text, intent, topic_buttons(language), fallback=True, misses=misses)
-        return []
+        return [] if intent in MISS_INTENTS else end_core_fallback(tracker)

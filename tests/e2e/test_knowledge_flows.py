@@ -126,3 +126,53 @@ def test_personal_checklist_is_built_from_the_answers(live_stack: RunningStack) 
     assert "visa-hospitalization-notification" in custom["kb_ids"]
     assert "insurance-commercial" in custom["kb_ids"]
     assert "출처:" in checklist[0]["text"]
+
+
+def _asked_slots(replies: list[dict[str, Any]]) -> list[str]:
+    return [c["slot"] for c in _customs(replies) if c.get("form")]
+
+
+def test_a_stale_form_button_gets_one_clarifying_answer_and_the_conversation_goes_on(
+    live_stack: RunningStack,
+) -> None:
+    # A button of a finished advisor, clicked later: no rule covers it (Rasa's core fallback).
+    sender = _sender("stale")
+    stale = live_stack.say(sender, '/choose{"visa_purpose":"hospitalization"}', language="en")
+    assert len(stale) == 1, stale
+    assert stale[0]["custom"]["fallback"] is True
+    later = live_stack.say(sender, "/greet")
+    assert [c.get("intent") for c in _customs(later)] == ["greet"], later
+
+
+def test_asking_for_the_advisor_while_it_runs_repeats_its_open_question(live_stack: RunningStack) -> None:
+    sender = _sender("advisor-again")
+    live_stack.say(sender, "/ask_visa", language="en")
+    stay = live_stack.say(sender, '/choose{"visa_purpose":"hospitalization"}')
+    assert _asked_slots(stay) == ["visa_stay"]
+    again = live_stack.say(sender, "Which visa do I need for my treatment in China?")
+    assert _asked_slots(again) == ["visa_stay"], again
+    assert not any(c.get("fallback") for c in _customs(again))
+    # The purpose given before is kept: the advisor goes on to its last question.
+    companions = live_stack.say(sender, '/choose{"visa_stay":"91_180"}')
+    assert _asked_slots(companions) == ["visa_companions"], companions
+
+
+def test_the_checklist_button_while_the_checklist_runs_repeats_its_open_question(live_stack: RunningStack) -> None:
+    sender = _sender("checklist-again")
+    first = live_stack.say(sender, "/start_checklist", language="en")
+    again = live_stack.say(sender, "/start_checklist")
+    assert _asked_slots(first) == _asked_slots(again) == ["checklist_care"], again
+
+
+def test_a_button_of_another_form_closes_the_open_one_and_the_conversation_goes_on(
+    live_stack: RunningStack,
+) -> None:
+    sender = _sender("wrong-form")
+    live_stack.say(sender, "/ask_visa", language="en")
+    wrong = live_stack.say(sender, '/choose{"checklist_care":"outpatient"}')
+    assert len(wrong) == 1, wrong
+    assert wrong[0]["custom"]["fallback"] is True
+    payment = live_stack.say(sender, "/ask_payment")
+    assert payment[0]["custom"]["intent"] == "ask_payment"
+    # The advisor was closed: its question does not come back after the answer.
+    assert _asked_slots(payment) == [], payment
