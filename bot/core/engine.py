@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any, Protocol
 
 import aiohttp
 
 from bot.core.messages import Button, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+ACTION_LISTEN = "action_listen"
 
 
 class EngineUnavailable(RuntimeError):
@@ -95,6 +100,13 @@ class RasaEngine:
         return json.loads(body) if body else None
 
     async def respond(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
+        """One turn; a silent one in a conversation Rasa had stopped is asked again once it is resumed."""
+        replies = await self._turn(sender_id, text, metadata)
+        if replies or not await self._unstick(sender_id):
+            return replies
+        return await self._turn(sender_id, text, metadata)
+
+    async def _turn(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
         try:
             async with asyncio.timeout(self._queue_seconds):  # the wait for a turn is bounded too
                 await self._turns.acquire()
@@ -111,6 +123,26 @@ class RasaEngine:
         if not isinstance(raw, list):
             raise EngineUnavailable("Rasa answered with an unexpected body")
         return parse_rasa_replies(raw)
+
+    async def _unstick(self, sender_id: str) -> bool:
+        """After a silent turn: end a turn Rasa left short of ``action_listen``; True when one was.
+
+        Rasa's circuit breaker stops a turn after 10 predicted actions (a dialogue loop) without
+        ``action_listen``, and then stops every later turn of the conversation at once, silently, as it
+        counts the actions since the last listen. Appending the listen lets the conversation go on.
+        """
+        path = f"/conversations/{sender_id}/tracker"
+        try:
+            state = await self._call("GET", path, params={"token": self._token, "include_events": "NONE"})
+            if (state or {}).get("latest_action_name") in (None, ACTION_LISTEN):
+                return False  # a turn that ended normally and said nothing
+            await self._call("POST", f"{path}/events", params={"token": self._token, "include_events": "NONE"},
+                             json={"event": "action", "name": ACTION_LISTEN})
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            logger.warning("could not check a silent turn's conversation in Rasa: %s", type(exc).__name__)
+            return False
+        logger.warning("Rasa had stopped a conversation short of action_listen (circuit breaker): resumed")
+        return True
 
     async def intent_of(self, text: str) -> tuple[str | None, float]:
         try:

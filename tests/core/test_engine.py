@@ -179,3 +179,61 @@ async def test_a_turn_that_cannot_reach_rasa_within_the_timeout_is_unavailable(f
     held.set()
     await engine.aclose()
     await slow_engine.aclose()
+
+
+async def test_a_conversation_rasa_stopped_short_of_listening_is_resumed_and_the_turn_asked_again(
+    fake_rasa: Any,
+) -> None:
+    appended: list[tuple[str, str | None, Any]] = []
+    latest = {"action": "action_default_fallback"}
+
+    async def webhook(request: web.Request) -> web.Response:
+        if latest["action"] != "action_listen":  # Rasa's circuit breaker: nothing predicted, nothing said
+            return web.json_response([])
+        return web.json_response([{"recipient_id": "s", "text": "Hello!"}])
+
+    async def tracker(request: web.Request) -> web.Response:
+        return web.json_response({"sender_id": request.match_info["sender"], "latest_action_name": latest["action"]})
+
+    async def append(request: web.Request) -> web.Response:
+        event = await request.json()
+        appended.append((request.match_info["sender"], request.query.get("token"), event))
+        latest["action"] = event["name"]
+        return web.json_response({})
+
+    url = await fake_rasa({
+        ("POST", "/webhooks/rest/webhook"): webhook,
+        ("GET", "/conversations/{sender}/tracker"): tracker,
+        ("POST", "/conversations/{sender}/tracker/events"): append,
+    })
+    engine = RasaEngine(url, "t")
+    replies = await engine.respond("abc", "hello", {})
+    assert [r.text for r in replies] == ["Hello!"]
+    assert appended == [("abc", "t", {"event": "action", "name": "action_listen"})]
+    await engine.aclose()
+
+
+async def test_a_silent_turn_that_ended_normally_is_not_asked_again(fake_rasa: Any) -> None:
+    turns: list[str] = []
+    appended: list[Any] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        turns.append((await request.json())["message"])
+        return web.json_response([])
+
+    async def tracker(request: web.Request) -> web.Response:
+        return web.json_response({"latest_action_name": "action_listen"})
+
+    async def append(request: web.Request) -> web.Response:
+        appended.append(await request.json())
+        return web.json_response({})
+
+    engine = RasaEngine(await fake_rasa({
+        ("POST", "/webhooks/rest/webhook"): webhook,
+        ("GET", "/conversations/{sender}/tracker"): tracker,
+        ("POST", "/conversations/{sender}/tracker/events"): append,
+    }), "t")
+    assert await engine.respond("abc", "/silent", {}) == []
+    assert turns == ["/silent"]
+    assert appended == []
+    await engine.aclose()
