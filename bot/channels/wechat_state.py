@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.channels.wechat_models import WeChatState
 from bot.storage.database import Database
@@ -71,24 +72,37 @@ class RedisStateStore:
 
 
 class DatabaseStateStore:
-    """The ``wechat_state`` table (migration 0005); the primary key makes ``add`` race-safe."""
+    """The ``wechat_state`` table (migration 0005): one upsert per write, race-safe on the primary key.
+
+    A WeChat message writes here several times (nonce, answer decision, options), so each write is
+    one statement: on SQLite every extra statement inside a write transaction keeps the other
+    writers waiting longer.
+    """
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        dialect = database.engine.dialect.name
+        self._insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+    def _upsert(self, key: str, value: Any, ttl_seconds: float, *, only_if_expired: bool) -> Any:
+        """INSERT … ON CONFLICT (key) DO UPDATE, only over an expired row when ``only_if_expired``."""
+        now = utcnow()
+        table = cast(Table, WeChatState.__table__)
+        statement = self._insert(table).values(
+            key=key, value=value, expires_at=now + timedelta(seconds=ttl_seconds), created_at=now
+        )
+        replacement = {"value": statement.excluded.value, "expires_at": statement.excluded.expires_at,
+                       "created_at": statement.excluded.created_at}
+        # An expired row counts as absent: ``add`` may replace it, a live one stays.
+        where = table.c.expires_at <= now if only_if_expired else None
+        return statement.on_conflict_do_update(index_elements=[table.c.key], set_=replacement, where=where)
 
     async def add(self, key: str, value: Any, ttl_seconds: float) -> bool:
-        now = utcnow()
-        try:
-            async with self._db.session() as session:
-                # An expired row counts as absent: remove it in the same transaction.
-                await session.execute(
-                    delete(WeChatState).where(WeChatState.key == key, WeChatState.expires_at <= now)
-                )
-                session.add(WeChatState(key=key, value=value, expires_at=now + timedelta(seconds=ttl_seconds)))
-                await session.flush()
-        except IntegrityError:
-            return False
-        return True
+        async with self._db.session() as session:
+            # RETURNING tells whether a row was written (rowcount is -1 here on PostgreSQL).
+            written = await session.execute(self._upsert(key, value, ttl_seconds, only_if_expired=True)
+                                            .returning(WeChatState.key))
+            return written.first() is not None
 
     async def get(self, key: str) -> Any | None:
         # Compared in SQL: SQLite hands datetimes back without their time zone.
@@ -99,21 +113,8 @@ class DatabaseStateStore:
             return (await session.execute(query)).scalar_one_or_none()
 
     async def put(self, key: str, value: Any, ttl_seconds: float) -> None:
-        expires_at = utcnow() + timedelta(seconds=ttl_seconds)
-        for _ in range(3):  # a concurrent insert of the same key: retry as an update
-            try:
-                async with self._db.session() as session:
-                    row = await session.get(WeChatState, key)
-                    if row is None:
-                        session.add(WeChatState(key=key, value=value, expires_at=expires_at))
-                    else:
-                        row.value = value
-                        row.expires_at = expires_at
-                    await session.flush()
-                return
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"could not store wechat state {key!r}")
+        async with self._db.session() as session:
+            await session.execute(self._upsert(key, value, ttl_seconds, only_if_expired=False))
 
     async def delete(self, key: str) -> None:
         async with self._db.session() as session:
