@@ -101,15 +101,15 @@ async def log_unanswered(tracker: Tracker, language: str) -> None:
         session.add(UnansweredQuestion(patient_id=patient.id, language=language, text=text[:4000]))
 
 
-def rejected_loop(tracker: Tracker) -> str | None:
-    """The form that could not use the patient's latest message, if one did (before any other action)."""
+def active_form_rejected_message(tracker: Tracker) -> bool:
+    """True when the active form could not use the patient's latest message."""
     active = (tracker.active_loop or {}).get("name")
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return None
+            return False
         if event.get("event") == "action_execution_rejected" and event.get("name") == active:
-            return str(active)
-    return None
+            return True
+    return False
 
 
 def end_core_fallback(tracker: Tracker) -> list[EventType]:
@@ -120,7 +120,7 @@ def end_core_fallback(tracker: Tracker) -> list[EventType]:
     message is closed (asking for it again starts it at its open question).
     """
     events: list[EventType] = []
-    if rejected_loop(tracker) is not None:
+    if active_form_rejected_message(tracker):
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]
     return [*events, FollowupAction(LISTEN_ACTION)]
 
