@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.core.messages import InboundMessage, OutboundMessage
 from bot.runtime import Runtime
+from bot.storage.database import STORAGE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         )
         try:
             result = await runtime.conversations.handle(inbound)
-        except (OperationalError, DBAPIError):
+        except STORAGE_UNAVAILABLE:
             logger.exception("database unavailable")
             return error(503, "storage_unavailable", "try again shortly")
         return JSONResponse([reply.as_rest(parsed.sender) for reply in result.replies])

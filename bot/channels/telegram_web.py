@@ -18,12 +18,12 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import TelegramError
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.runtime import Runtime
+from bot.storage.database import STORAGE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def build_router(channel: TelegramChannel, secret: str) -> APIRouter:
             return _error(400, "invalid_update", f"not a Telegram update: {type(exc).__name__}")
         try:
             outcome = await channel.process(update)
-        except (OperationalError, DBAPIError):
+        except STORAGE_UNAVAILABLE:
             logger.exception("database unavailable; Telegram will redeliver the update")
             return _error(503, "storage_unavailable", "try again shortly")
         except TelegramError as exc:

@@ -14,7 +14,6 @@ import time
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
 from wechatpy.crypto import WeChatCrypto
 
 from bot.channels.wechat import WeChatChannel
@@ -34,6 +33,7 @@ from bot.channels.wechat_session import DatabaseSessionStorage, build_token_stor
 from bot.channels.wechat_state import StateStore, build_state_store
 from bot.runtime import Runtime
 from bot.settings import WeChatSettings
+from bot.storage.database import STORAGE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +89,12 @@ def build_router(channel: WeChatChannel, settings: WeChatSettings, state: StateS
                 raise RequestRejected(400, "message without FromUserName or MsgType")
         except RequestRejected as exc:
             return _rejected(exc)
-        except (OperationalError, DBAPIError):
+        except STORAGE_UNAVAILABLE:
             logger.exception("nonce store unavailable")
             return PlainTextResponse("", status_code=503)  # WeChat retries
         try:
             text = await channel.respond(fields, arrived)
-        except (OperationalError, DBAPIError):
+        except STORAGE_UNAVAILABLE:
             logger.exception("database unavailable")
             return PlainTextResponse("", status_code=503)  # WeChat retries
         if text is None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -33,12 +35,18 @@ def sync_url(url: str) -> str:
 # the others queue in the pool, first come first served (same run: the slowest write ~0.1 s, the
 # patient's answer p99 2.8 s -> 1.5 s).
 SQLITE_POOL_SIZE = 4
+# The longest wait for one of them, as long as SQLite's own busy timeout (5 s, the pragmas below).
+SQLITE_POOL_TIMEOUT_SECONDS = 5.0
+
+# The database cannot serve now: down, locked, or every pooled connection busy past the pool timeout.
+# Webhooks answer these with 503, so Telegram and WeChat deliver the message again.
+STORAGE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, DBAPIError, PoolTimeout)
 
 
-def _pool_options(url: str) -> dict[str, int]:
+def _pool_options(url: str) -> dict[str, float]:
     """A small, fixed pool for a SQLite file; the driver's defaults otherwise."""
     if url.startswith("sqlite") and ":memory:" not in url:
-        return {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+        return {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": SQLITE_POOL_TIMEOUT_SECONDS}
     return {}
 
 

@@ -76,3 +76,24 @@ async def test_database_outage_is_503_and_the_retry_is_processed_once(app_client
         retried = await app_client.post("/webhooks/rest/webhook", json=body)
         assert retried.status_code == 200
     assert await _messages(app_client) == 2
+
+
+async def test_every_connection_busy_is_503_and_the_retry_is_processed_once(app_client: httpx.AsyncClient) -> None:
+    runtime = app_client.runtime  # type: ignore[attr-defined]
+    healthy_sessions = runtime.database.sessions
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    one = create_async_engine(runtime.database.engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    busy = await one.connect()  # the pool's only connection, held elsewhere
+    runtime.database.sessions = async_sessionmaker(one, expire_on_commit=False)
+    body = {"sender": "a", "message": "hello", "metadata": {"message_id": "busy-1"}}
+    response = await app_client.post("/webhooks/rest/webhook", json=body)
+    assert response.status_code == 503
+    assert response.json()["error"] == "storage_unavailable"
+    await busy.close()
+    await one.dispose()
+    runtime.database.sessions = healthy_sessions
+    for _ in range(2):
+        retried = await app_client.post("/webhooks/rest/webhook", json=body)
+        assert retried.status_code == 200
+    assert await _messages(app_client) == 2
