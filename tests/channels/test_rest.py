@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.storage.models import Message
 
@@ -59,41 +60,36 @@ async def test_message_over_4096_characters_is_413(app_client: httpx.AsyncClient
     assert ok.status_code == 200
 
 
-async def test_database_outage_is_503_and_the_retry_is_processed_once(app_client: httpx.AsyncClient) -> None:
-    runtime = app_client.runtime  # type: ignore[attr-defined]
-    healthy_engine = runtime.database.engine
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    broken = create_async_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    runtime.database.sessions = async_sessionmaker(broken, expire_on_commit=False)
-    body = {"sender": "a", "message": "hello", "metadata": {"message_id": "outage-1"}}
-    response = await app_client.post("/webhooks/rest/webhook", json=body)
+async def _outage_answers_503_then_the_retry_is_stored_once(
+    client: httpx.AsyncClient, unavailable: AsyncEngine, message_id: str
+) -> None:
+    """One message while the sessions come from ``unavailable``, then twice more with the real database."""
+    runtime = client.runtime  # type: ignore[attr-defined]
+    healthy_sessions = runtime.database.sessions
+    runtime.database.sessions = async_sessionmaker(unavailable, expire_on_commit=False)
+    body = {"sender": "a", "message": "hello", "metadata": {"message_id": message_id}}
+    try:
+        response = await client.post("/webhooks/rest/webhook", json=body)
+    finally:
+        runtime.database.sessions = healthy_sessions
     assert response.status_code == 503
     assert response.json()["error"] == "storage_unavailable"
-    await broken.dispose()
-    runtime.database.sessions = async_sessionmaker(healthy_engine, expire_on_commit=False)
     for _ in range(2):
-        retried = await app_client.post("/webhooks/rest/webhook", json=body)
+        retried = await client.post("/webhooks/rest/webhook", json=body)
         assert retried.status_code == 200
-    assert await _messages(app_client) == 2
+    assert await _messages(client) == 2
+
+
+async def test_database_outage_is_503_and_the_retry_is_processed_once(app_client: httpx.AsyncClient) -> None:
+    broken = create_async_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    await _outage_answers_503_then_the_retry_is_stored_once(app_client, broken, "outage-1")
+    await broken.dispose()
 
 
 async def test_every_connection_busy_is_503_and_the_retry_is_processed_once(app_client: httpx.AsyncClient) -> None:
-    runtime = app_client.runtime  # type: ignore[attr-defined]
-    healthy_sessions = runtime.database.sessions
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    one = create_async_engine(runtime.database.engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    url = app_client.runtime.database.engine.url  # type: ignore[attr-defined]
+    one = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     busy = await one.connect()  # the pool's only connection, held elsewhere
-    runtime.database.sessions = async_sessionmaker(one, expire_on_commit=False)
-    body = {"sender": "a", "message": "hello", "metadata": {"message_id": "busy-1"}}
-    response = await app_client.post("/webhooks/rest/webhook", json=body)
-    assert response.status_code == 503
-    assert response.json()["error"] == "storage_unavailable"
+    await _outage_answers_503_then_the_retry_is_stored_once(app_client, one, "busy-1")
     await busy.close()
     await one.dispose()
-    runtime.database.sessions = healthy_sessions
-    for _ in range(2):
-        retried = await app_client.post("/webhooks/rest/webhook", json=body)
-        assert retried.status_code == 200
-    assert await _messages(app_client) == 2
