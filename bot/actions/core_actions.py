@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.context import database, language_of, patient_of
+from bot.actions.forms import close_form
 from bot.actions.replies import say, topic_buttons
 from bot.i18n import t
 from bot.storage.models import UnansweredQuestion
@@ -119,10 +120,8 @@ def end_core_fallback(tracker: Tracker) -> list[EventType]:
     reaches ``action_listen``, answers none of the patient's later messages. A form that rejected the
     message is closed (asking for it again starts it at its open question).
     """
-    events: list[EventType] = []
-    if active_form_rejected_message(tracker):
-        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-    return [*events, FollowupAction(LISTEN_ACTION)]
+    closing = close_form() if active_form_rejected_message(tracker) else []
+    return [*closing, FollowupAction(LISTEN_ACTION)]
 
 
 class ActionDefaultFallback(Action):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.context import language_of
@@ -14,6 +15,11 @@ from bot.actions.replies import say
 from bot.i18n import t
 
 CHOOSE_INTENT = "choose"
+
+
+def close_form() -> list[EventType]:
+    """Events that deactivate whatever form is open, so the next message is not read as its answer."""
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 def choice_buttons(language: str, slot: str, choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:

@@ -6,13 +6,13 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.context import database, language_of, patient_of
-from bot.actions.forms import AskSlot
+from bot.actions.forms import AskSlot, close_form
 from bot.handoff import cases, patient_texts
 from bot.handoff.intake import SLOT_FIELDS, intake_from_slots, normalize_answer
 from bot.handoff.models import CasePriority, CaseTrigger
@@ -250,8 +250,7 @@ class ActionHandoffEmergency(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = language_of(tracker)
-        done: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None),
-                                 SlotSet("handoff_pending", False), SlotSet("handoff_trigger", None),
+        done: list[EventType] = [*close_form(), SlotSet("handoff_pending", False), SlotSet("handoff_trigger", None),
                                  *_clear_intake()]
         patient = await patient_of(tracker)
         if patient is None:

@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.context import language_of
+from bot.actions.forms import close_form
 from bot.actions.replies import coordinator_button, knowledge, say
 from bot.i18n import t
 from bot.kb.render import PARAGRAPH_BREAK, render_entries
@@ -66,7 +66,7 @@ class ActionEmergency(Action):
             text = call_to_action(language) + PARAGRAPH_BREAK + render_entries([entry], language)
             say(dispatcher, text, "emergency", emergency=True, kb_id=entry.id, source=entry.source.seed)
         # An emergency overrides any open form: deactivate it so the next message is not read as an answer.
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return close_form()
 
 
 class ActionRefuseMedicalAdvice(Action):

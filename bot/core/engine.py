@@ -36,6 +36,11 @@ class DialogueEngine(Protocol):
         ...
 
 
+def _tracker_path(sender_id: str) -> str:
+    """Rasa's HTTP API path of one conversation's tracker."""
+    return f"/conversations/{sender_id}/tracker"
+
+
 def parse_rasa_replies(raw: list[dict[str, Any]]) -> list[OutboundMessage]:
     """Turn Rasa's REST output into replies, folding a bare ``custom`` into the reply before it.
 
@@ -131,7 +136,7 @@ class RasaEngine:
         ``action_listen``, and then stops every later turn of the conversation at once, silently, as it
         counts the actions since the last listen. Appending the listen lets the conversation go on.
         """
-        path = f"/conversations/{sender_id}/tracker"
+        path = _tracker_path(sender_id)
         try:
             state = await self._call("GET", path, params={"token": self._token, "include_events": "NONE"})
             if (state or {}).get("latest_action_name") in (None, ACTION_LISTEN):
@@ -162,8 +167,7 @@ class RasaEngine:
     async def forget(self, sender_id: str) -> None:
         """Replace the conversation's tracker with an empty one (erasure)."""
         try:
-            path = f"/conversations/{sender_id}/tracker/events"
-            await self._call("PUT", path, params={"token": self._token}, json=[])
+            await self._call("PUT", f"{_tracker_path(sender_id)}/events", params={"token": self._token}, json=[])
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise EngineUnavailable(f"Rasa did not reset the tracker: {type(exc).__name__}") from exc
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -38,9 +38,10 @@ SQLITE_POOL_SIZE = 4
 # The longest wait for one of them, as long as SQLite's own busy timeout (5 s, the pragmas below).
 SQLITE_POOL_TIMEOUT_SECONDS = 5.0
 
-# The database cannot serve now: down, locked, or every pooled connection busy past the pool timeout.
+# The database cannot serve now: down, locked (DBAPIError, OperationalError among them), or every
+# pooled connection busy past the pool timeout.
 # Webhooks answer these with 503, so Telegram and WeChat deliver the message again.
-STORAGE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, DBAPIError, PoolTimeout)
+STORAGE_UNAVAILABLE: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
 
 
 def _pool_options(url: str) -> dict[str, float]:
