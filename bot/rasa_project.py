@@ -36,7 +36,7 @@ def ensure_model(settings: Settings, log: Path | None = None) -> tuple[Path, boo
     project = settings.path(settings.rasa.project_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        str(settings.path(settings.rasa.executable)), "train",
+        str(settings.path(settings.rasa.python)), "-m", "rasa", "train",
         "--config", str(project / "config.yml"),
         "--domain", str(project / "domain"),
         "--data", str(project / "data"),

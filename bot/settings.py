@@ -45,7 +45,8 @@ class RasaSettings(BaseModel):
     lock_store_url: str | None = None
     # Rasa server processes behind the one port (Sanic workers); more than one needs the Redis lock store.
     workers: int = Field(1, ge=1, le=16)
-    executable: str = ".venv-rasa/bin/rasa"
+    # The Rasa venv's interpreter: trains with `-m rasa`, serves with `-m rasa_addons.server` (dialogs/).
+    python: str = ".venv-rasa/bin/python"
     project_dir: str = "dialogs"
 
     @field_validator("host")

@@ -149,8 +149,8 @@ def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers:
     stack.processes["rasa"] = Process(
         "rasa",
         [
-            str(settings.path(settings.rasa.executable)), "run", "-m", str(model), "--enable-api",
-            f"--auth-token={rasa_token}", "-i", settings.rasa.host, "-p", str(settings.rasa.port),
+            str(settings.path(settings.rasa.python)), "-m", "rasa_addons.server", "run", "-m", str(model),
+            "--enable-api", f"--auth-token={rasa_token}", "-i", settings.rasa.host, "-p", str(settings.rasa.port),
             "--endpoints", str(endpoints), "--credentials", str(credentials),
         ],
         {**env, "PYTHONPATH": rasa_python_path(settings), "SANIC_WORKERS": str(settings.rasa.workers)},

@@ -10,4 +10,5 @@ RUN useradd --system --uid 10002 rasa && chown -R rasa /srv
 USER rasa
 # Endpoints (tracker store, lock store, action server) are written by `python -m bot rasa-endpoints` into
 # the shared volume at start; the API listens on loopback only (shared network namespace with the app).
-CMD ["sh", "-c", "rasa run -m /srv/models/model.tar.gz --enable-api --auth-token \"$MC_RASA_TOKEN\" -i 127.0.0.1 -p 5005 --endpoints /srv/run/endpoints.yml --credentials /srv/run/credentials.yml"]
+# `rasa_addons.server` is `rasa` with the server add-ons (dialogs/rasa_addons) installed.
+CMD ["sh", "-c", "python -m rasa_addons.server run -m /srv/models/model.tar.gz --enable-api --auth-token \"$MC_RASA_TOKEN\" -i 127.0.0.1 -p 5005 --endpoints /srv/run/endpoints.yml --credentials /srv/run/credentials.yml"]
