@@ -12,6 +12,12 @@ On SQLite, SQLAlchemy 1.4 (Rasa's) opens a new connection for every session of a
 (``NullPool``): two or three per turn. This store keeps one connection per thread instead and puts
 the file in WAL mode, as the application's own SQLite database is.
 
+Rasa calls its store from the event loop and its SQL store blocks it on every statement (a
+PostgreSQL round trip, SQLite's fsync at commit), while the one Rasa process serves every
+conversation. This store does its database work on one thread of its own, in arrival order, so the
+loop goes on with other conversations meanwhile; Rasa's lock store still keeps one conversation's
+turns one after the other.
+
 Configured in endpoints.yml as ``type: rasa_addons.tracker_store.CachedSQLTrackerStore`` with the
 same arguments as Rasa's ``SQL`` store, plus ``cache_size`` (conversations kept, default 500: the
 ones active right now are what counts, and a long conversation's tracker takes a few hundred kB).
@@ -19,21 +25,26 @@ ones active right now are what counts, and a long conversation's tracker takes a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import NullPool, SingletonThreadPool
 
 # Rows per INSERT statement: 6 parameters each stays far below SQLite's 32766 variables.
 INSERT_BATCH_ROWS = 500
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -63,6 +74,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._cache_size = int(cache_size)
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
         self._guard = threading.Lock()
+        self._db_thread: ThreadPoolExecutor | None = None
         self.hits = 0
         self.misses = 0
 
@@ -102,8 +114,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker: the kept one when the database confirms it, else loaded."""
-        with self.session_scope() as session:
-            state = self._row_state(session, sender_id)
+        state = await self._on_db_thread(self._read_row_state, sender_id)
         with self._guard:
             saved = self._saved.get(sender_id)
             if self._unchanged(saved, state):
@@ -113,7 +124,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return saved.tracker
             self._saved.pop(sender_id, None)
             self.misses += 1
-        tracker = await super().retrieve(sender_id)
+        tracker, state = await self._on_db_thread(self._load, sender_id)
         if tracker is not None:
             self._keep(sender_id, _Saved(tracker, len(tracker.events), *state))
         return tracker
@@ -131,29 +142,55 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         with self._guard:
             saved = self._saved.get(sender_id)
-        kept = saved is not None and saved.tracker is tracker
-        with self.session_scope() as session:
-            if kept:
-                assert saved is not None
-                start = saved.events_in_tracker
-            else:
-                start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
-            rows = [self._row(sender_id, event.type_name, event.as_dict()) for event in list(tracker.events)[start:]]
-            last_row_id = self._insert(session, rows) if rows else None
-            if kept:
-                assert saved is not None
-                state = (saved.rows + len(rows), last_row_id if rows else saved.last_row_id)
-            else:
-                state = self._row_state(session, sender_id)
-            new_session = any(row["type_name"] == SessionStarted.type_name for row in rows)
-            session.commit()
+        kept = saved if saved is not None and saved.tracker is tracker else None
+        events = list(tracker.events)
+        state, new_session = await self._on_db_thread(self._write, sender_id, events, kept)
         if new_session:
             # A new session began: Rasa's store hands back only its events from now on, so the
             # kept tracker (with the earlier sessions' events) must not be reused.
             with self._guard:
                 self._saved.pop(sender_id, None)
             return
-        self._keep(sender_id, _Saved(tracker, len(tracker.events), *state))
+        self._keep(sender_id, _Saved(tracker, len(events), *state))
+
+    async def _on_db_thread(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run blocking database work on this store's one database thread, off the event loop."""
+        with self._guard:
+            if self._db_thread is None:
+                self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-store")
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread, partial(function, *args))
+
+    def _read_row_state(self, sender_id: str) -> tuple[int, int | None]:
+        with self.session_scope() as session:
+            return self._row_state(session, sender_id)
+
+    def _load(self, sender_id: str) -> tuple[DialogueStateTracker | None, tuple[int, int | None]]:
+        """The latest session's tracker as Rasa's store builds it, and the row state it was read at."""
+        with self.session_scope() as session:
+            state = self._row_state(session, sender_id)
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            events = [json.loads(row.data) for row in rows]
+        if not self.domain or not events:
+            return None, state
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), state
+
+    def _write(
+        self, sender_id: str, events: list[Event], kept: _Saved | None
+    ) -> tuple[tuple[int, int | None], bool]:
+        """Insert the events not yet stored; the new row state and whether a new session began."""
+        with self.session_scope() as session:
+            if kept is not None:
+                start = kept.events_in_tracker
+            else:
+                start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+            rows = [self._row(sender_id, event.type_name, event.as_dict()) for event in events[start:]]
+            last_row_id = self._insert(session, rows) if rows else None
+            if kept is not None:
+                state = (kept.rows + len(rows), last_row_id if rows else kept.last_row_id)
+            else:
+                state = self._row_state(session, sender_id)
+            session.commit()
+        return state, any(row["type_name"] == SessionStarted.type_name for row in rows)
 
     @staticmethod
     def _row(sender_id: str, type_name: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ CHECK_NAMES = [
     "only_cache_size_conversations_are_kept",
     "turns_reuse_one_database_connection",
     "a_long_new_tracker_is_written_in_batches",
+    "database_work_leaves_the_event_loop_free",
 ]
 
 

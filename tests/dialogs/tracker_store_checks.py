@@ -7,6 +7,7 @@ prints one JSON object: {check name: "ok" | failure text}. tests/dialogs/test_tr
 import asyncio
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -164,6 +165,29 @@ async def turns_reuse_one_database_connection(new) -> None:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
+async def database_work_leaves_the_event_loop_free(new) -> None:
+    store = new()
+    tracker = await store.get_or_create_tracker("i")
+    tracker.update_with_events(turn("i"), DOMAIN)
+    insert, row_state = store._insert, store._row_state
+    store._insert = lambda session, values: (time.sleep(0.3), insert(session, values))[1]
+    store._row_state = lambda session, sender: (time.sleep(0.3), row_state(session, sender))[1]
+    ticks = []
+
+    async def ticker() -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            ticks.append(1)
+
+    task = asyncio.create_task(ticker())
+    await store.save(tracker)
+    during_save = len(ticks)
+    assert await store.retrieve("i") is tracker
+    task.cancel()
+    assert during_save >= 10, f"the event loop ran {during_save} times during a 0.3 s save"
+    assert len(ticks) - during_save >= 10, f"the event loop ran {len(ticks) - during_save} times in a 0.3 s retrieve"
+
+
 CHECKS = [
     saved_tracker_is_reused_and_matches_rasas_own_store,
     unsaved_changes_are_not_handed_out,
@@ -173,6 +197,7 @@ CHECKS = [
     only_cache_size_conversations_are_kept,
     turns_reuse_one_database_connection,
     a_long_new_tracker_is_written_in_batches,
+    database_work_leaves_the_event_loop_free,
 ]
 
 
