@@ -25,15 +25,11 @@ ones active right now are what counts, and a long conversation's tracker takes a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -42,9 +38,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import NullPool, SingletonThreadPool
 
+from rasa_addons.one_thread import OneThread
+
 # Rows per INSERT statement: 6 parameters each stays far below SQLite's 32766 variables.
 INSERT_BATCH_ROWS = 500
-_T = TypeVar("_T")
 
 
 @dataclass
@@ -74,7 +71,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._cache_size = int(cache_size)
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
         self._guard = threading.Lock()
-        self._db_thread: ThreadPoolExecutor | None = None
+        self._db_thread = OneThread("tracker-store")
         self.hits = 0
         self.misses = 0
 
@@ -114,7 +111,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker: the kept one when the database confirms it, else loaded."""
-        state = await self._on_db_thread(self._read_row_state, sender_id)
+        state = await self._db_thread.run(self._read_row_state, sender_id)
         with self._guard:
             saved = self._saved.get(sender_id)
             if self._unchanged(saved, state):
@@ -124,7 +121,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return saved.tracker
             self._saved.pop(sender_id, None)
             self.misses += 1
-        tracker, state = await self._on_db_thread(self._load, sender_id)
+        tracker, state = await self._db_thread.run(self._load, sender_id)
         if tracker is not None:
             self._keep(sender_id, _Saved(tracker, len(tracker.events), *state))
         return tracker
@@ -144,7 +141,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             saved = self._saved.get(sender_id)
         kept = saved if saved is not None and saved.tracker is tracker else None
         events = list(tracker.events)
-        state, new_session = await self._on_db_thread(self._write, sender_id, events, kept)
+        state, new_session = await self._db_thread.run(self._write, sender_id, events, kept)
         if new_session:
             # A new session began: Rasa's store hands back only its events from now on, so the
             # kept tracker (with the earlier sessions' events) must not be reused.
@@ -152,13 +149,6 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 self._saved.pop(sender_id, None)
             return
         self._keep(sender_id, _Saved(tracker, len(events), *state))
-
-    async def _on_db_thread(self, function: Callable[..., _T], *args: Any) -> _T:
-        """Run blocking database work on this store's one database thread, off the event loop."""
-        with self._guard:
-            if self._db_thread is None:
-                self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-store")
-        return await asyncio.get_running_loop().run_in_executor(self._db_thread, partial(function, *args))
 
     def _read_row_state(self, sender_id: str) -> tuple[int, int | None]:
         with self.session_scope() as session:
