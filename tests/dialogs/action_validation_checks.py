@@ -4,14 +4,13 @@
 prints one JSON object: {check name: "ok" | failure text}. tests/dialogs/test_action_validation.py runs it.
 """
 
-import json
 import sys
-import traceback
 from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dialogs"))
 
+from check_report import report
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
@@ -84,14 +83,7 @@ CHECKS = [
 
 
 def main() -> None:
-    results = {}
-    for check in CHECKS:
-        try:
-            check()
-            results[check.__name__] = "ok"
-        except Exception:  # reported per check
-            results[check.__name__] = traceback.format_exc()
-    print(json.dumps(results))
+    report(CHECKS, lambda check: check())
 
 
 if __name__ == "__main__":

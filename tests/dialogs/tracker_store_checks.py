@@ -5,16 +5,15 @@ prints one JSON object: {check name: "ok" | failure text}. tests/dialogs/test_tr
 """
 
 import asyncio
-import json
 import sys
 import time
-import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dialogs"))
 
 import sqlalchemy as sa
+from check_report import report
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
@@ -208,14 +207,7 @@ def main() -> None:
         return CachedSQLTrackerStore(DOMAIN, **kwargs, **extra)
 
     new.kwargs = kwargs
-    results = {}
-    for check in CHECKS:
-        try:
-            asyncio.run(check(new))
-            results[check.__name__] = "ok"
-        except Exception:  # reported per check
-            results[check.__name__] = traceback.format_exc()
-    print(json.dumps(results))
+    report(CHECKS, lambda check: asyncio.run(check(new)))
 
 
 if __name__ == "__main__":
