@@ -7,6 +7,7 @@ user may see. The page then fetches the server-rendered (escaped) row or message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -45,52 +46,66 @@ async def queue_event(runtime: Runtime, user: ConsoleUser, event: dict[str, Any]
     return {"case_id": case.id, "kind": kind, "author": event.get("author"), "change": event.get("action")}
 
 
-async def _events(runtime: Runtime, topic: str, user: ConsoleUser) -> AsyncIterator[dict[str, Any] | None]:
-    """Bus events of ``topic``; yields None at each heartbeat; stops when the session ends."""
-    async with runtime.events.subscribe(topic) as events:
-        iterator = aiter(events)
-        pending: asyncio.Future[dict[str, Any]] | None = None
+async def _events(
+    runtime: Runtime, topics: tuple[str, ...], user: ConsoleUser
+) -> AsyncIterator[tuple[str, dict[str, Any]] | None]:
+    """(topic, event) of the bus ``topics``; None at each heartbeat; stops when the session ends."""
+    async with contextlib.AsyncExitStack() as stack:
+        iterators = {topic: aiter(await stack.enter_async_context(runtime.events.subscribe(topic))) for topic in topics}
+        pending: dict[asyncio.Future[dict[str, Any]], str] = {}
         try:
             while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(iterator))
-                # Wait without cancelling the pending read: cancelling would close the subscription.
-                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
+                waiting = set(pending.values())
+                for topic, iterator in iterators.items():
+                    if topic not in waiting:
+                        pending[asyncio.ensure_future(anext(iterator))] = topic
+                # Wait without cancelling the pending reads: cancelling would close the subscriptions.
+                done, _ = await asyncio.wait(pending, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
                 if not done:
                     async with runtime.database.session() as session:
                         if await resolve_digest(session, user.token_hash) is None:
                             return
                     yield None
                     continue
-                event, pending = pending.result(), None
-                yield event
+                for read in sorted(done, key=lambda future: topics.index(pending[future])):
+                    yield pending.pop(read), read.result()
         finally:
-            if pending is not None:
-                pending.cancel()
+            for read in pending:
+                read.cancel()
 
 
 async def queue_stream(runtime: Runtime, user: ConsoleUser) -> AsyncIterator[str]:
     """The queue page's stream: ``case`` events with ids only."""
     yield "retry: 2000\n\n"
-    async for event in _events(runtime, CONSOLE_TOPIC, user):
-        if event is None:
+    async for item in _events(runtime, (CONSOLE_TOPIC,), user):
+        if item is None:
             yield ": ping\n\n"
             continue
-        payload = await queue_event(runtime, user, event)
+        payload = await queue_event(runtime, user, item[1])
         if payload is not None:
             yield sse("case", payload)
 
 
 async def conversation_stream(runtime: Runtime, user: ConsoleUser, case_id: int) -> AsyncIterator[str]:
-    """A case page's stream: ``message`` events (ids and authors) of the case's conversation."""
+    """A case page's stream: ``message`` events (ids and authors) of the case's conversation, and a
+    ``case`` event (the change, or ``gone`` when a colleague took it) when the case changes elsewhere."""
     async with runtime.database.session() as session:
         case = await session.get(Case, case_id)
     if case is None or not can_see(user, case):
         return
     yield "retry: 2000\n\n"
-    async for event in _events(runtime, conversation_topic(case.conversation_id), user):
-        if event is None:
+    messages = conversation_topic(case.conversation_id)
+    async for item in _events(runtime, (messages, CONSOLE_TOPIC), user):
+        if item is None:
             yield ": ping\n\n"
             continue
-        if event.get("type") == "message":
+        topic, event = item
+        if topic == messages and event.get("type") == "message":
             yield sse("message", {"message_id": event.get("message_id"), "author": event.get("author")})
+        elif topic == CONSOLE_TOPIC and event.get("type") == "case" and event.get("case_id") == case_id:
+            change = await queue_event(runtime, user, event)
+            if change is None:
+                continue
+            yield sse("case", {"kind": change["kind"], "change": change.get("change")})
+            if change["kind"] == "gone":
+                return  # no longer this user's case: nothing more about it

@@ -17,6 +17,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from bot.handoff.models import Role
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import sync_url
 from bot.storage.models import Author, Message, OutboxItem, OutboxStatus
@@ -57,6 +58,7 @@ def _stored_reply(database_url: str, text: str) -> tuple[str, str] | None:
 def test_handoff_live_in_the_queue_claim_reply_and_return_to_bot(stack: RunningStack) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     create_coordinator(stack.settings.database_url, "coordinator@example.org", PASSWORD)
+    create_coordinator(stack.settings.database_url, "admin@example.org", PASSWORD, Role.ADMIN)
     sender = "browser-patient-1"
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -77,11 +79,24 @@ def test_handoff_live_in_the_queue_claim_reply_and_return_to_bot(stack: RunningS
             assert "Anna Example" in row.inner_text()
             page.screenshot(path=str(SCREENSHOTS / "console-queue.png"), full_page=True)
 
+            # An admin has the same case open in another browser while the coordinator claims it.
+            case_url = stack.url + (row.locator("a").first.get_attribute("href") or "")
+            admin = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            log_in(admin, stack.url, "admin@example.org", PASSWORD)
+            admin.goto(case_url)
+            admin.wait_for_function("document.getElementById('live-status').textContent.includes('on')")
+            admin.evaluate("window.notReloaded = true")
+
             # Claim.
             row.locator("a").click()
             page.wait_for_selector("#claim")
             page.click("#claim")
             page.wait_for_selector("text=You claimed this case.")
+            admin.locator("#case-changed", has_text="A coordinator claimed this case.").wait_for(timeout=5000)
+            assert admin.evaluate("window.notReloaded === true"), "the admin's page reloaded by itself"
+            admin.click("#case-changed a")
+            admin.locator("p", has_text="Assignee: Coordinator").wait_for(timeout=5000)
+            admin.close()
             page.wait_for_function("document.getElementById('live-status').textContent.includes('on')")
 
             # While the coordinator owns the conversation the bot is silent and messages arrive live.

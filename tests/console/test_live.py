@@ -6,6 +6,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import pytest
+
 from bot.console.live import conversation_stream, queue_event, queue_stream
 from bot.console.security import token_digest
 from bot.console.sessions import ConsoleUser, start_session
@@ -71,6 +73,38 @@ async def test_case_stream_forwards_the_conversations_messages(harness: ConsoleH
     await stream.aclose()
     assert frame.startswith("event: message\n")
     assert json.loads(frame.split("data: ", 1)[1])["author"] == "patient"
+
+
+async def test_case_stream_tells_a_change_made_elsewhere_and_ends_when_a_colleague_takes_the_case(
+    harness: ConsoleHarness,
+) -> None:
+    boss = await _user(harness, "boss@example.org", Role.ADMIN)
+    ana = await _user(harness, "ana@example.org")
+    ben = await _user(harness, "ben@example.org")
+    case = await harness.patient_case("live-5")
+    other = await harness.patient_case("live-6")
+    streams = {user.email: conversation_stream(harness.runtime, user, case.id) for user in (boss, ben)}
+    for stream in streams.values():
+        assert await _next(stream) == "retry: 2000\n\n"
+    pending = {email: asyncio.ensure_future(_next(stream)) for email, stream in streams.items()}
+    await asyncio.sleep(0.1)  # the streams subscribe
+    for claimed in (other, case):  # another case's change is not this page's business
+        async with harness.database.session() as session:
+            assert await cases.claim_case(session, claimed.id, ana.id)
+            loaded = await cases.get_case(session, claimed.id)
+        await cases.publish_case_event(harness.runtime.events, loaded, "claimed")
+    frames = {email: await read for email, read in pending.items()}
+    assert frames["boss@example.org"] == 'event: case\ndata: {"kind":"case","change":"claimed"}\n\n'
+    assert frames["ben@example.org"] == 'event: case\ndata: {"kind":"gone","change":null}\n\n'
+    # Ben's page learns nothing more about a case that is no longer his to see.
+    with pytest.raises(StopAsyncIteration):
+        await _next(streams["ben@example.org"])
+    # The admin's page still gets the conversation's messages.
+    pending_message = asyncio.ensure_future(_next(streams["boss@example.org"]))
+    await asyncio.sleep(0.05)
+    await harness.runtime.conversations.handle(InboundMessage("rest", "live-5", "one more thing"))
+    assert (await pending_message).startswith("event: message\n")
+    await streams["boss@example.org"].aclose()
 
 
 async def test_case_stream_is_empty_for_a_colleagues_case(harness: ConsoleHarness) -> None:

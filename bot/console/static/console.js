@@ -170,7 +170,30 @@
         });
     }
 
-    listen(prefix + "/cases/" + caseId + "/events", { "message": function (data) { load(data.author); } });
+    /* A change made elsewhere (a colleague, another tab): say so, never reload over a draft reply. */
+    var changes = {
+      claimed: "A coordinator claimed this case.",
+      assigned: "The case was reassigned.",
+      status: "The case status changed.",
+      stage: "The case stage changed.",
+      priority: "The case priority changed.",
+      labels: "The case labels changed.",
+      returned_to_bot: "The conversation went back to the bot."
+    };
+    function changed(data) {
+      var text = data.kind === "gone" ? "A colleague took this case: you can no longer work on it."
+        : changes[data.change];
+      var notice = document.getElementById("case-changed");
+      if (!text || !notice) { return; }
+      document.getElementById("case-changed-text").textContent = text;
+      notice.hidden = false;
+      if (data.kind === "gone") { source.close(); setStatus("Live updates: off"); }
+    }
+
+    var source = listen(prefix + "/cases/" + caseId + "/events", {
+      "message": function (data) { load(data.author); },
+      "case": changed
+    });
 
     var canned = document.getElementById("canned");
     var text = document.getElementById("reply-text");
