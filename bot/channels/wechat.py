@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from wechatpy.events import EVENT_TYPES
-from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 
+from bot.channels import wechat_inbound
 from bot.channels.base import DeliveryError
 from bot.channels.wechat_client import WeChatApi
+from bot.channels.wechat_inbound import ChannelReply, CoreTurn
 from bot.channels.wechat_render import (
     MAX_MESSAGE_BYTES,
     choose_option,
@@ -48,45 +48,10 @@ logger = logging.getLogger(__name__)
 CHANNEL = "wechat"
 TURN_TTL_SECONDS = 300  # WeChat retries within 15 s; later copies are replays the core ignores
 OPTIONS_TTL_SECONDS = 7 * 24 * 3600
-MAX_TEXT_CHARS = 4096
 LATE_RETRIES = 3
 LATE_RETRY_SECONDS = 2.0
-IMAGE_SUFFIXES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
-
-WELCOME = N_(
-    "Welcome to MedConcierge! I can help with visas, appointments, payment and insurance for medical treatment "
-    "in China. I do not give medical advice. Choose a topic in the menu below or write your question."
-)
-CONSENT_NOTICE = N_(
-    "Privacy: we keep this conversation to answer you and so that a coordinator can help you. We will ask for "
-    "your consent before we store any information about your health."
-)
-PLEASE_TYPE = N_("Sorry, I could not understand this voice message. Please type your question.")
-LOCATION_THANKS = N_("Thank you for sharing your location. Please type your question, for example the city where "
-                     "you would like to be treated.")
-LINK_THANKS = N_("Thank you for the link. Please tell me in a few words what you would like to know.")
-UNSUPPORTED = N_("Sorry, I can only read text and images here. Please type your question.")
 IMAGE_FAILED = N_("Sorry, I could not receive your image. Please send it again.")
-MENU_GONE = N_("Sorry, this menu item is no longer available. Please type your question.")
-
-
-@dataclass(frozen=True)
-class CoreTurn:
-    """A message for the conversation core."""
-
-    ext_id: str
-    openid: str
-    text: str
-    media_id: str | None = None
-    language_hint: str | None = None
-
-
-@dataclass(frozen=True)
-class ChannelReply:
-    """A message the channel answers itself (events, unsupported types); ``msgids`` are translated."""
-
-    openid: str
-    msgids: tuple[str, ...]
+IMAGE_SUFFIXES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
 
 @dataclass
@@ -111,17 +76,6 @@ class _Flight:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.decided.wait(), wait_seconds)
         return self.text if self.decided.is_set() else None
-
-
-def parse_message(fields: dict[str, str]) -> Any:
-    """The wechatpy message or event object of a parsed XML document."""
-    message_type = fields.get("MsgType", "").lower()
-    if message_type == "event":
-        event = fields.get("Event", "").lower()
-        if event == "subscribe" and fields.get("EventKey", "").startswith("qrscene_"):
-            event = "subscribe_scan"
-        return EVENT_TYPES.get(event, UnknownMessage)(fields)
-    return MESSAGE_TYPES.get(message_type, UnknownMessage)(fields)
 
 
 class WeChatChannel:
@@ -168,44 +122,7 @@ class WeChatChannel:
 
     def classify(self, fields: dict[str, str]) -> CoreTurn | ChannelReply | None:
         """What to do with a message: a core turn, a channel reply, or nothing (``success``)."""
-        message = parse_message(fields)
-        openid = str(message.source or "")
-        kind = message.type
-        # WeChat's advice for deduplication: MsgId, or FromUserName + CreateTime where there is none.
-        msg_id = str(message.id) if message.id else f"{openid}:{fields.get('CreateTime', '')}:{kind}"
-        if kind == "text":
-            text = str(message.content or "")[:MAX_TEXT_CHARS]
-            return CoreTurn(msg_id, openid, text) if text.strip() else ChannelReply(openid, (UNSUPPORTED,))
-        if kind == "image":
-            return CoreTurn(msg_id, openid, "", media_id=str(message.media_id or ""),
-                            language_hint=self._default_language)
-        if kind == "voice":
-            recognition = str(message.recognition or "").strip()
-            if recognition:
-                return CoreTurn(msg_id, openid, recognition[:MAX_TEXT_CHARS])
-            return ChannelReply(openid, (PLEASE_TYPE,))
-        if kind == "location":
-            return ChannelReply(openid, (LOCATION_THANKS,))
-        if kind == "link":
-            title = str(message.title or "").strip()
-            return CoreTurn(msg_id, openid, title[:MAX_TEXT_CHARS]) if title else ChannelReply(
-                openid, (LINK_THANKS,))
-        if kind == "event":
-            return self._classify_event(message, openid, fields)
-        return ChannelReply(openid, (UNSUPPORTED,))
-
-    def _classify_event(self, event: Any, openid: str, fields: dict[str, str]) -> CoreTurn | ChannelReply | None:
-        name = str(event.event)
-        if name in ("subscribe", "subscribe_scan"):
-            return ChannelReply(openid, (WELCOME, CONSENT_NOTICE))
-        if name == "click":
-            key = str(fields.get("EventKey", ""))
-            if key not in self._menu_keys:
-                return ChannelReply(openid, (MENU_GONE,))
-            # Events have no MsgId: WeChat's advice is FromUserName + CreateTime.
-            ext_id = f"{openid}:{fields.get('CreateTime', '')}:click"
-            return CoreTurn(ext_id, openid, key, language_hint=self._default_language)
-        return None  # unsubscribe, view, location reports, job notifications: nothing to answer
+        return wechat_inbound.classify(fields, self._default_language, self._menu_keys)
 
     async def respond(self, fields: dict[str, str], arrived: float | None = None) -> str | None:
         """The passive reply text for a verified message, or None to answer ``success``.

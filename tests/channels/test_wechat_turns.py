@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.channels.wechat import CONSENT_NOTICE, MENU_GONE, PLEASE_TYPE, WELCOME
 from bot.channels.wechat_client import OUTSIDE_WINDOW
+from bot.channels.wechat_inbound import CONSENT_NOTICE, MENU_GONE, PLEASE_TYPE, WELCOME
 from bot.channels.wechat_render import MAX_MESSAGE_BYTES
 from bot.core.messages import Button, OutboundMessage
 from bot.core.replies import send_to_patient
