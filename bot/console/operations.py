@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.console.access import NotVisible, can_see, can_work
 from bot.console.sessions import ConsoleUser
-from bot.handoff import cases
+from bot.handoff import cases, patient_replies
 from bot.handoff.models import Case, CasePriority, CaseStage, CaseStatus, Coordinator
 from bot.runtime import Runtime
 from bot.storage.models import Conversation, ConversationMode, Message
@@ -80,7 +80,7 @@ class CaseActions:
         """Send a coordinator reply on the patient's own channel (stored, queued in the outbox, announced)."""
         await self._check(user, case_id)
         runtime = self.runtime
-        message = await cases.record_coordinator_reply(
+        message = await patient_replies.record_coordinator_reply(
             runtime.database, runtime.events, runtime.outbox, case_id, user.id, text
         )
         await self._announce(case_id, "replied")
@@ -90,7 +90,7 @@ class CaseActions:
         """The bot answers the patient again (the patient is told); the case keeps its coordinator."""
         await self._check(user, case_id)
         runtime = self.runtime
-        await cases.return_to_bot(runtime.database, runtime.events, runtime.outbox, case_id, user.id)
+        await patient_replies.return_to_bot(runtime.database, runtime.events, runtime.outbox, case_id, user.id)
         await self._announce(case_id, "returned_to_bot")
 
     async def set_status(self, user: ConsoleUser, case_id: int, status: CaseStatus) -> None:
@@ -103,7 +103,7 @@ class CaseActions:
         if status in cases.FINISHED_STATUSES and human:
             # Otherwise the bot would stay silent to a patient nobody is working with any more.
             runtime = self.runtime
-            await cases.return_to_bot(runtime.database, runtime.events, runtime.outbox, case_id, user.id)
+            await patient_replies.return_to_bot(runtime.database, runtime.events, runtime.outbox, case_id, user.id)
         await self._announce(case_id, "status")
 
     async def set_stage(self, user: ConsoleUser, case_id: int, stage: CaseStage) -> None:

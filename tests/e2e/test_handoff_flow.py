@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.core.events import InProcessEventBus
 from bot.core.outbox import OutboxDispatcher
-from bot.handoff import cases
+from bot.handoff import patient_replies
 from bot.handoff.models import Case, CasePriority, CaseTrigger, Coordinator
 from bot.storage.database import Database
 from bot.storage.models import Conversation, ConversationMode, Patient
@@ -139,8 +139,8 @@ async def test_status_after_a_coordinator_replied_and_returned_the_conversation(
         await session.flush()
         coordinator_id = coordinator.id
     events, outbox = InProcessEventBus(), OutboxDispatcher(app_db, {})
-    await cases.record_coordinator_reply(app_db, events, outbox, case.id, coordinator_id, "Hello, I am Li.")
-    await cases.return_to_bot(app_db, events, outbox, case.id, coordinator_id)
+    await patient_replies.record_coordinator_reply(app_db, events, outbox, case.id, coordinator_id, "Hello, I am Li.")
+    await patient_replies.return_to_bot(app_db, events, outbox, case.id, coordinator_id)
     status = live_stack.say(sender, "/status")
     assert status[0]["custom"]["case_number"] == number
     assert status[0]["custom"]["coordinator_replied"] is True

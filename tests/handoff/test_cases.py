@@ -1,4 +1,4 @@
-"""Case services on SQLite and PostgreSQL: numbering, opening, the claim race, replies, return to bot."""
+"""Case services on SQLite and PostgreSQL: numbering, opening, the claim race, field changes, status."""
 
 from __future__ import annotations
 
@@ -11,37 +11,21 @@ from sqlalchemy import select
 
 from bot.core.events import InProcessEventBus
 from bot.core.outbox import OutboxDispatcher
-from bot.handoff import cases
-from bot.handoff.models import AuditEvent, Case, CaseNote, CasePriority, CaseStage, CaseStatus, CaseTrigger
-from bot.settings import ConsoleSettings
+from bot.handoff import cases, patient_replies
+from bot.handoff.models import Case, CaseNote, CasePriority, CaseStage, CaseStatus, CaseTrigger
 from bot.storage.database import Database
-from bot.storage.models import Author, Conversation, ConversationMode, Message, OutboxItem, Patient
-from tests.handoff.helpers import make_coordinator, make_patient
+from bot.storage.models import Conversation, ConversationMode, Patient
+from tests.handoff.helpers import SLA, audit_events, make_coordinator, make_patient, open_test_case
 
-SLA = ConsoleSettings(sla_hours=24, urgent_sla_hours=1)
 INTAKE = {"name": "Anna", "country": "Kazakhstan", "treatment": "knee surgery", "preferred_place": None,
           "travel_window": "March", "contact": "+7 700 000 00 00"}
-
-
-async def _open(database: Database, patient_id: int, **kwargs: object) -> Case:
-    async with database.session() as session:
-        case, _created = await cases.open_case(
-            session, patient_id, kwargs.pop("trigger", CaseTrigger.REQUEST_HUMAN), "en",  # type: ignore[arg-type]
-            settings=SLA, **kwargs,  # type: ignore[arg-type]
-        )
-        return case
-
-
-async def _audit(database: Database) -> list[AuditEvent]:
-    async with database.session() as session:
-        return list((await session.execute(select(AuditEvent).order_by(AuditEvent.id))).scalars())
 
 
 async def test_numbers_are_year_and_six_digit_id(database: Database) -> None:
     first, _, _ = await make_patient(database, "p1")
     second, _, _ = await make_patient(database, "p2")
-    a = await _open(database, first)
-    b = await _open(database, second)
+    a = await open_test_case(database, first)
+    b = await open_test_case(database, second)
     assert re.fullmatch(r"MC-\d{4}-\d{6}", a.number or "")
     assert a.number == f"MC-{a.created_at.year}-{a.id:06d}"
     assert b.number == f"MC-{b.created_at.year}-{b.id:06d}"
@@ -51,7 +35,7 @@ async def test_numbers_are_year_and_six_digit_id(database: Database) -> None:
 
 async def test_opening_hands_the_conversation_to_humans(database: Database) -> None:
     patient_id, conversation_id, _ = await make_patient(database)
-    case = await _open(database, patient_id)
+    case = await open_test_case(database, patient_id)
     assert case.status is CaseStatus.NEW
     assert case.stage is CaseStage.INTAKE
     assert case.trigger is CaseTrigger.REQUEST_HUMAN
@@ -59,7 +43,7 @@ async def test_opening_hands_the_conversation_to_humans(database: Database) -> N
     async with database.session() as session:
         conversation = await session.get(Conversation, conversation_id)
         assert conversation is not None and conversation.mode is ConversationMode.HUMAN
-    events = await _audit(database)
+    events = await audit_events(database)
     assert [(e.action, e.case_number) for e in events] == [("case_opened", case.number)]
     assert events[0].details == {"trigger": "request_human", "priority": "normal", "language": "en"}
 
@@ -67,7 +51,7 @@ async def test_opening_hands_the_conversation_to_humans(database: Database) -> N
 async def test_intake_needs_consent(database: Database) -> None:
     patient_id, _, _ = await make_patient(database)
     with pytest.raises(cases.InvalidCaseInput, match="consent"):
-        await _open(database, patient_id, intake=INTAKE)
+        await open_test_case(database, patient_id, intake=INTAKE)
     async with database.session() as session:
         assert (await session.execute(select(Case))).first() is None
 
@@ -76,7 +60,7 @@ async def test_intake_with_consent_is_cleaned_and_never_audited(database: Databa
     patient_id, _, _ = await make_patient(database)
     async with database.session() as session:
         consent_at = await cases.record_consent(session, patient_id)
-    case = await _open(database, patient_id, intake={**INTAKE, "treatment": "  knee surgery  ", "extra": "x"},
+    case = await open_test_case(database, patient_id, intake={**INTAKE, "treatment": "  knee surgery  ", "extra": "x"},
                        consent_at=consent_at)
     assert case.intake == {**INTAKE, "treatment": "knee surgery"}
     assert case.consent_at == consent_at
@@ -84,23 +68,23 @@ async def test_intake_with_consent_is_cleaned_and_never_audited(database: Databa
         patient = await session.get(Patient, patient_id)
         assert patient is not None and patient.consent_given_at is not None
         assert cases.as_utc(patient.consent_given_at) == consent_at
-    for event in await _audit(database):
+    for event in await audit_events(database):
         assert "knee" not in str(event.details) and "Anna" not in str(event.details)
 
 
 async def test_a_second_request_reuses_the_open_case_and_an_emergency_escalates_it(database: Database) -> None:
     patient_id, _, _ = await make_patient(database)
-    first = await _open(database, patient_id)
-    again = await _open(database, patient_id, trigger=CaseTrigger.EMERGENCY, priority=CasePriority.URGENT)
+    first = await open_test_case(database, patient_id)
+    again = await open_test_case(database, patient_id, trigger=CaseTrigger.EMERGENCY, priority=CasePriority.URGENT)
     assert again.id == first.id
     assert again.priority is CasePriority.URGENT
     assert cases.as_utc(again.sla_due_at) <= cases.as_utc(again.updated_at) + timedelta(hours=1)
-    assert [e.action for e in await _audit(database)] == ["case_opened", "case_escalated"]
+    assert [e.action for e in await audit_events(database)] == ["case_opened", "case_escalated"]
 
 
 async def test_emergency_case_is_urgent_with_a_short_sla(database: Database) -> None:
     patient_id, _, _ = await make_patient(database)
-    case = await _open(database, patient_id, trigger=CaseTrigger.EMERGENCY, priority=CasePriority.URGENT)
+    case = await open_test_case(database, patient_id, trigger=CaseTrigger.EMERGENCY, priority=CasePriority.URGENT)
     assert case.sla_due_at - case.created_at == timedelta(hours=1)
     assert case.intake is None and case.consent_at is None
 
@@ -108,11 +92,11 @@ async def test_emergency_case_is_urgent_with_a_short_sla(database: Database) -> 
 async def test_a_finished_case_is_not_reused(database: Database) -> None:
     patient_id, _, _ = await make_patient(database)
     coordinator = await make_coordinator(database, "c@example.org")
-    first = await _open(database, patient_id)
+    first = await open_test_case(database, patient_id)
     async with database.session() as session:
         await cases.set_status(session, first.id, CaseStatus.RESOLVED, coordinator)
         assert await cases.find_open_case(session, patient_id) is None
-    second = await _open(database, patient_id)
+    second = await open_test_case(database, patient_id)
     assert second.id != first.id
 
 
@@ -120,7 +104,7 @@ async def test_simultaneous_claims_have_exactly_one_winner(database: Database) -
     coordinators = [await make_coordinator(database, f"c{i}@example.org") for i in range(2)]
     for round_ in range(5):
         patient_id, _, _ = await make_patient(database, f"race-{round_}")
-        case = await _open(database, patient_id)
+        case = await open_test_case(database, patient_id)
 
         async def claim(coordinator_id: int, case_id: int = case.id) -> bool:
             async with database.session() as session:
@@ -131,7 +115,7 @@ async def test_simultaneous_claims_have_exactly_one_winner(database: Database) -
         winner = coordinators[results.index(True)]
         async with database.session() as session:
             assert (await cases.get_case(session, case.id)).assignee_id == winner
-    claims = [e for e in await _audit(database) if e.action == "case_claimed"]
+    claims = [e for e in await audit_events(database) if e.action == "case_claimed"]
     assert len(claims) == 5
 
 
@@ -142,51 +126,10 @@ async def test_claiming_an_unknown_case_fails(database: Database) -> None:
             await cases.claim_case(session, 999, coordinator)
 
 
-async def test_coordinator_reply_reaches_the_outbox_and_marks_first_response(database: Database) -> None:
-    patient_id, conversation_id, _ = await make_patient(database)
-    coordinator = await make_coordinator(database, "c@example.org")
-    case = await _open(database, patient_id)
-    events = InProcessEventBus()
-    outbox = OutboxDispatcher(database, {})
-    async with events.subscribe("console") as stream:
-        message = await cases.record_coordinator_reply(database, events, outbox, case.id, coordinator, "Hello Anna")
-        event = await asyncio.wait_for(anext(stream), 1)
-    assert event["message_id"] == message.id and event["author"] == "coordinator"
-    async with database.session() as session:
-        stored = await cases.get_case(session, case.id)
-        assert stored.status is CaseStatus.OPEN
-        assert stored.first_response_at is not None
-        assert stored.assignee_id == coordinator
-        item = (await session.execute(select(OutboxItem))).scalar_one()
-        assert item.message_id == message.id
-        row = await session.get(Message, message.id)
-        assert row is not None and row.conversation_id == conversation_id and row.author is Author.COORDINATOR
-    replies = [e for e in await _audit(database) if e.action == "reply_sent"]
-    assert len(replies) == 1 and "Hello" not in str(replies[0].details)
-    with pytest.raises(cases.InvalidCaseInput):
-        await cases.record_coordinator_reply(database, events, outbox, case.id, coordinator, "   ")
-
-
-async def test_return_to_bot_tells_the_patient_in_their_language(database: Database) -> None:
-    patient_id, conversation_id, _ = await make_patient(database, language="zh")
-    coordinator = await make_coordinator(database, "c@example.org")
-    case = await _open(database, patient_id)
-    events = InProcessEventBus()
-    outbox = OutboxDispatcher(database, {})
-    message = await cases.return_to_bot(database, events, outbox, case.id, coordinator)
-    assert message.custom == {"handoff": "returned_to_bot", "case_number": case.number}
-    assert message.text and "助手" in message.text
-    async with database.session() as session:
-        conversation = await session.get(Conversation, conversation_id)
-        assert conversation is not None and conversation.mode is ConversationMode.BOT
-        assert (await session.execute(select(OutboxItem))).scalar_one().message_id == message.id
-    assert [e.action for e in await _audit(database)][-1] == "returned_to_bot"
-
-
 async def test_field_changes_are_audited_without_content(database: Database) -> None:
     patient_id, _, _ = await make_patient(database)
     coordinator = await make_coordinator(database, "c@example.org")
-    case = await _open(database, patient_id)
+    case = await open_test_case(database, patient_id)
     async with database.session() as session:
         await cases.set_stage(session, case.id, CaseStage.VISA_LETTER, coordinator)
         await cases.set_priority(session, case.id, CasePriority.URGENT, coordinator, settings=SLA)
@@ -199,7 +142,7 @@ async def test_field_changes_are_audited_without_content(database: Database) -> 
             await cases.add_note(session, case.id, coordinator, "  ")
     async with database.session() as session:
         assert (await session.get(CaseNote, note.id)) is not None
-    events = await _audit(database)
+    events = await audit_events(database)
     assert [e.action for e in events] == [
         "case_opened", "stage_changed", "priority_changed", "labels_changed", "note_added"
     ]
@@ -212,12 +155,12 @@ async def test_status_summary_shows_stage_and_whether_a_coordinator_replied(data
     coordinator = await make_coordinator(database, "c@example.org")
     async with database.session() as session:
         assert await cases.status_summary(session, patient_id) is None
-    case = await _open(database, patient_id)
+    case = await open_test_case(database, patient_id)
     async with database.session() as session:
         summary = await cases.status_summary(session, patient_id)
     assert summary is not None and summary.number == case.number
     assert summary.stage is CaseStage.INTAKE and summary.coordinator_replied is False
-    await cases.record_coordinator_reply(
+    await patient_replies.record_coordinator_reply(
         database, InProcessEventBus(), OutboxDispatcher(database, {}), case.id, coordinator, "Hi"
     )
     async with database.session() as session:
