@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,19 +28,59 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-async def queue_event(runtime: Runtime, user: ConsoleUser, event: dict[str, Any]) -> dict[str, Any] | None:
+class SeenConversations:
+    """One stream's memory of which case of a conversation its user sees (or that none is visible).
+
+    Message events name conversations; without this memory every message of every conversation
+    would cost each open console one database query. Every change of who sees which case comes with
+    a ``case`` event (opened, claimed, assigned, replied…), which clears the memory.
+    """
+
+    def __init__(self, limit: int = 5000) -> None:
+        self._limit = limit
+        self._cases: OrderedDict[int, int | None] = OrderedDict()
+
+    def forget(self) -> None:
+        self._cases.clear()
+
+    def get(self, conversation_id: int) -> tuple[bool, int | None]:
+        """(known, visible case id or None)."""
+        if conversation_id not in self._cases:
+            return False, None
+        self._cases.move_to_end(conversation_id)
+        return True, self._cases[conversation_id]
+
+    def remember(self, conversation_id: int, case_id: int | None) -> None:
+        self._cases[conversation_id] = case_id
+        self._cases.move_to_end(conversation_id)
+        if len(self._cases) > self._limit:
+            self._cases.popitem(last=False)
+
+
+async def queue_event(
+    runtime: Runtime, user: ConsoleUser, event: dict[str, Any], seen: SeenConversations | None = None
+) -> dict[str, Any] | None:
     """What a queue page of ``user`` learns about a bus event: a visible case id and a kind, or nothing."""
+    kind = str(event.get("type", "message"))
+    conversation_id = event.get("conversation_id")
+    if not isinstance(event.get("case_id"), int) and isinstance(conversation_id, int):
+        known, case_id = seen.get(conversation_id) if seen is not None else (False, None)
+        if not known:
+            async with runtime.database.session() as session:
+                cases = await cases_of_conversation(session, conversation_id)
+            case_id = next((c.id for c in cases if can_see(user, c)), None)
+            if seen is not None:
+                seen.remember(conversation_id, case_id)
+        if case_id is None:
+            return None
+        return {"case_id": case_id, "kind": kind, "author": event.get("author"), "change": event.get("action")}
+    if not isinstance(event.get("case_id"), int):
+        return None
     async with runtime.database.session() as session:
-        case: Case | None = None
-        if isinstance(event.get("case_id"), int):
-            case = await session.get(Case, event["case_id"])
-        elif isinstance(event.get("conversation_id"), int):
-            cases = await cases_of_conversation(session, event["conversation_id"])
-            case = next((c for c in cases if can_see(user, c)), None)
+        case = await session.get(Case, event["case_id"])
         if case is None:
             return None
         visible = can_see(user, case)
-    kind = str(event.get("type", "message"))
     if not visible:
         # Tell the page to drop the row: it may have been claimed by a colleague.
         return {"case_id": case.id, "kind": "gone"}
@@ -77,11 +118,15 @@ async def _events(
 async def queue_stream(runtime: Runtime, user: ConsoleUser) -> AsyncIterator[str]:
     """The queue page's stream: ``case`` events with ids only."""
     yield "retry: 2000\n\n"
+    seen = SeenConversations()
     async for item in _events(runtime, (CONSOLE_TOPIC,), user):
         if item is None:
             yield ": ping\n\n"
             continue
-        payload = await queue_event(runtime, user, item[1])
+        event = item[1]
+        if event.get("type") == "case":
+            seen.forget()
+        payload = await queue_event(runtime, user, event, seen)
         if payload is not None:
             yield sse("case", payload)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from bot.console.live import conversation_stream, queue_event, queue_stream
+from bot.console.live import SeenConversations, conversation_stream, queue_event, queue_stream
 from bot.console.security import token_digest
 from bot.console.sessions import ConsoleUser, start_session
+from bot.console.watch import announce_new_cases
 from bot.core.messages import InboundMessage
 from bot.handoff import cases
 from bot.handoff.models import Role
@@ -59,6 +61,54 @@ async def test_queue_event_respects_rights(harness: ConsoleHarness) -> None:
     # A conversation without a case concerns no queue.
     await harness.runtime.conversations.handle(InboundMessage("rest", "no-case", "hello"))
     assert await queue_event(harness.runtime, ana, {"type": "message", "conversation_id": 10_000}) is None
+
+
+async def test_a_queue_stream_looks_a_conversation_up_once_until_a_case_changes(
+    harness: ConsoleHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.console import live
+
+    ana = await _user(harness, "ana@example.org")
+    case = await harness.patient_case("live-7")
+    lookups: list[int] = []
+    real_lookup = live.cases_of_conversation
+
+    async def counted(session: Any, conversation_id: int) -> Any:
+        lookups.append(conversation_id)
+        return await real_lookup(session, conversation_id)
+
+    monkeypatch.setattr(live, "cases_of_conversation", counted)
+    seen = SeenConversations()
+    message = {"type": "message", "conversation_id": case.conversation_id, "author": "patient"}
+    for _ in range(3):
+        assert (await queue_event(harness.runtime, ana, message, seen) or {}).get("case_id") == case.id
+    assert lookups == [case.conversation_id]
+    seen.forget()  # what the stream does on any case event
+    await queue_event(harness.runtime, ana, message, seen)
+    assert lookups == [case.conversation_id] * 2
+
+
+async def test_a_queue_stream_sees_a_case_opened_after_the_conversation_was_remembered_without_one(
+    harness: ConsoleHarness,
+) -> None:
+    user = await _user(harness, "ana@example.org")
+    await harness.runtime.conversations.handle(InboundMessage("rest", "live-8", "hello"))
+    stream = queue_stream(harness.runtime, user)
+    assert await _next(stream) == "retry: 2000\n\n"
+    pending = asyncio.ensure_future(_next(stream))
+    await asyncio.sleep(0.1)
+    await harness.runtime.conversations.handle(InboundMessage("rest", "live-8", "still no case"))
+    await asyncio.sleep(0.1)
+    assert not pending.done(), "a conversation without a case reached the queue"
+    case = await harness.patient_case("live-8")
+    await announce_new_cases(harness.runtime, case.id - 1)
+    opened = json.loads((await pending).split("data: ", 1)[1])
+    assert opened["case_id"] == case.id and opened["change"] == "opened"
+    following = asyncio.ensure_future(_next(stream))
+    await asyncio.sleep(0.05)
+    await harness.runtime.conversations.handle(InboundMessage("rest", "live-8", "now with a case"))
+    assert json.loads((await following).split("data: ", 1)[1])["case_id"] == case.id
+    await stream.aclose()
 
 
 async def test_case_stream_forwards_the_conversations_messages(harness: ConsoleHarness) -> None:
