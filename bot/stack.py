@@ -132,6 +132,21 @@ def child_environment(settings: Settings, extra: dict[str, str] | None = None) -
     return env
 
 
+def action_server_args(port: int) -> list[str]:
+    """The action server's command line after the interpreter (deploy's compose file runs the same)."""
+    return ["-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(port), "--quiet"]
+
+
+def rasa_server_args(
+    model: Path | str, token: str, host: str, port: int, endpoints: Path | str, credentials: Path | str
+) -> list[str]:
+    """The Rasa server's command line after the Rasa venv's interpreter (deploy's Rasa image runs the same)."""
+    return [
+        "-m", "rasa_addons.server", "run", "-m", str(model), "--enable-api", f"--auth-token={token}",
+        "-i", host, "-p", str(port), "--endpoints", str(endpoints), "--credentials", str(credentials),
+    ]
+
+
 def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers: int = 1) -> Stack:
     """Prepare the model, the database and the three processes (not started)."""
     model, _trained = ensure_model(settings)
@@ -143,15 +158,14 @@ def build_stack(settings: Settings, env: dict[str, str], run_dir: Path, workers:
     stack = Stack(settings, env)
     stack.processes["actions"] = Process(
         "actions",
-        [python, "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(settings.actions.port), "--quiet"],
+        [python, *action_server_args(settings.actions.port)],
         actions_env, run_dir / "actions.log", f"{settings.actions.url}/health",
     )
     stack.processes["rasa"] = Process(
         "rasa",
         [
-            str(settings.path(settings.rasa.python)), "-m", "rasa_addons.server", "run", "-m", str(model),
-            "--enable-api", f"--auth-token={rasa_token}", "-i", settings.rasa.host, "-p", str(settings.rasa.port),
-            "--endpoints", str(endpoints), "--credentials", str(credentials),
+            str(settings.path(settings.rasa.python)),
+            *rasa_server_args(model, rasa_token, settings.rasa.host, settings.rasa.port, endpoints, credentials),
         ],
         {**env, "PYTHONPATH": rasa_python_path(settings), "SANIC_WORKERS": str(settings.rasa.workers)},
         run_dir / "rasa.log",
