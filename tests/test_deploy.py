@@ -31,7 +31,7 @@ def dockerfile_cmd(path: Path) -> list[str]:
 
 
 def options(words: list[str]) -> list[str]:
-    """Words with ``--flag=value`` split in two and the values of -p/-m/… replaced by their flag only."""
+    """The option names of a command line, in order (``--flag=value`` counts as ``--flag``; values dropped)."""
     split = [part for word in words for part in (word.split("=", 1) if word.startswith("--") else [word])]
     return [word for word in split if word.startswith("-")]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import exceptions, validators
+from jsonschema import validators
 from rasa.core.actions.action import RemoteAction
 
 _RASA_VALIDATE = RemoteAction._validate_action_result
@@ -29,7 +29,7 @@ def response_validator() -> Any:
 
 def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     """True for a valid response; an invalid one raises Rasa's own ValidationError."""
-    if exceptions.best_match(response_validator().iter_errors(result)) is None:
+    if response_validator().is_valid(result):
         return True
     return bool(_RASA_VALIDATE(self, result))
 

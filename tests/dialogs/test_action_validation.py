@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from tests.dialogs.rasa_venv import run_check_script
 
 CHECKS_SCRIPT = Path(__file__).with_name("action_validation_checks.py")
 CHECK_NAMES = [
@@ -21,13 +19,7 @@ CHECK_NAMES = [
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, str]:
-    result = subprocess.run(
-        [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), str(CHECKS_SCRIPT)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
-    return outcome
+    return run_check_script(CHECKS_SCRIPT)
 
 
 def test_every_check_of_the_script_is_listed(outcomes: dict[str, str]) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from tests.conftest import throwaway_postgres_database
+from tests.dialogs.rasa_venv import run_check_script
 
 CHECKS_SCRIPT = Path(__file__).with_name("tracker_store_checks.py")
 CHECK_NAMES = [
@@ -26,23 +24,13 @@ CHECK_NAMES = [
 ]
 
 
-def run_checks(url: str) -> dict[str, str]:
-    result = subprocess.run(
-        [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), str(CHECKS_SCRIPT), url],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
-    return outcome
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     if request.param == "sqlite":
-        yield run_checks(f"sqlite:///{tmp_path_factory.mktemp('tracker') / 'tracker.db'}")
+        yield run_check_script(CHECKS_SCRIPT, f"sqlite:///{tmp_path_factory.mktemp('tracker') / 'tracker.db'}")
         return
     with throwaway_postgres_database("mc_tracker") as url:
-        yield run_checks(url.replace("postgresql+psycopg://", "postgresql://"))
+        yield run_check_script(CHECKS_SCRIPT, url.replace("postgresql+psycopg://", "postgresql://"))
 
 
 def test_every_check_of_the_script_is_listed(outcomes: dict[str, str]) -> None:
