@@ -12,7 +12,7 @@ A patient writes again once they have the answer (``--next-after answer``, the d
 do; ``--next-after http`` sends the next message as soon as the HTTP answer came back, so deferred
 turns pile up behind new ones (a flood rather than 40 people).
 
-Usage: .venv/bin/python -m bench.wechat_passive [--senders 40] [--messages 5] [--passive-seconds 0.8]
+Usage: .venv/bin/python -m bench.wechat_passive [--senders 40] [--messages 10] [--passive-seconds 0.8]
     [--next-after answer|http]
 """
 
@@ -140,7 +140,7 @@ async def bench(url: str, senders: int, messages: int, tag: str, fake: FakeWeCha
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--senders", type=int, default=40)
-    parser.add_argument("--messages", type=int, default=5, help="messages per sender and channel")
+    parser.add_argument("--messages", type=int, default=10, help="messages per sender and channel")
     parser.add_argument("--passive-seconds", type=float, default=None, help="default: the configured window")
     parser.add_argument("--next-after", choices=("answer", "http"), default="answer",
                         help="a patient writes again after the answer (default) or right after the HTTP answer")

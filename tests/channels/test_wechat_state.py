@@ -30,10 +30,13 @@ async def _exercise(store: StateStore, prefix: str) -> None:
 
 async def test_database_state_store(database: Database) -> None:
     store = DatabaseStateStore(database)
-    await _exercise(store, "db:")
-    assert await store.add("db:gone", 1, 0.1)
-    await asyncio.sleep(1.1)
-    assert await store.purge() >= 1
+    try:
+        await _exercise(store, "db:")
+        assert await store.add("db:gone", 1, 0.1)
+        await asyncio.sleep(1.1)
+        assert await store.purge() >= 1
+    finally:
+        await store.aclose()
 
 
 async def test_redis_state_store() -> None:
@@ -42,3 +45,24 @@ async def test_redis_state_store() -> None:
         await _exercise(store, f"test:{time.time_ns()}:")
     finally:
         await store.aclose()
+
+
+async def test_on_sqlite_state_commits_skip_the_fsync_the_application_keeps_and_survive_a_restart(
+    sqlite_url: str,
+) -> None:
+    database = Database(sqlite_url)
+    store = DatabaseStateStore(database)
+    try:
+        assert await store.add("nonce:1:a", 1, 60)
+        store_level = await store._run(lambda c: c.exec_driver_sql("PRAGMA synchronous").scalar())
+        async with database.engine.connect() as connection:
+            app_level = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar()
+    finally:
+        await store.aclose()
+    assert (store_level, app_level) == (1, 2)  # NORMAL for these keys, FULL for the application's data
+    restarted = DatabaseStateStore(database)
+    try:
+        assert not await restarted.add("nonce:1:a", 1, 60)  # a replay after a restart is still refused
+    finally:
+        await restarted.aclose()
+        await database.dispose()
