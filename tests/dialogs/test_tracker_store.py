@@ -15,6 +15,8 @@ CHECK_NAMES = [
     "saved_tracker_is_reused_and_matches_rasas_own_store",
     "unsaved_changes_are_not_handed_out",
     "another_instances_writes_are_seen",
+    "another_instances_turns_are_replayed_onto_the_kept_tracker",
+    "a_new_session_from_another_instance_is_loaded_in_full",
     "erased_rows_are_not_brought_back",
     "a_new_session_hands_out_only_its_events",
     "only_cache_size_conversations_are_kept",

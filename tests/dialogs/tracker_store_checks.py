@@ -97,6 +97,42 @@ async def another_instances_writes_are_seen(new) -> None:
     assert texts == ["from first", "from second", "first again"], texts
 
 
+async def another_instances_turns_are_replayed_onto_the_kept_tracker(new) -> None:
+    first, second = new(), new()
+    tracker = await first.get_or_create_tracker("c2")
+    for n in range(3):
+        tracker.update_with_events(turn(f"first {n}"), DOMAIN)
+        await first.save(tracker)
+    other = await second.retrieve("c2")
+    other.update_with_events(turn("from second"), DOMAIN)
+    await second.save(other)
+    misses = first.misses
+    seen = await first.retrieve("c2")
+    assert seen is tracker, "the kept tracker was rebuilt instead of brought up to date"
+    assert (first.misses, first.catch_ups) == (misses, 1)
+    plain = SQLTrackerStore(DOMAIN, **new.kwargs)
+    assert dicts(seen) == dicts(await plain.retrieve("c2")), "the caught-up tracker differs from a full load"
+    seen.update_with_events(turn("first again"), DOMAIN)
+    await first.save(seen)
+    assert await first.retrieve("c2") is seen
+    back = await second.retrieve("c2")
+    assert back is other and dicts(back) == dicts(await plain.retrieve("c2"))
+
+
+async def a_new_session_from_another_instance_is_loaded_in_full(new) -> None:
+    first, second = new(), new()
+    tracker = await first.get_or_create_tracker("c3")
+    tracker.update_with_events(turn("old session"), DOMAIN)
+    await first.save(tracker)
+    other = await second.retrieve("c3")
+    other.update_with_events([ActionExecuted("action_session_start"), SessionStarted()], DOMAIN)
+    other.update_with_events(turn("new session"), DOMAIN)
+    await second.save(other)
+    seen = await first.retrieve("c3")
+    assert first.catch_ups == 0 and seen is not tracker
+    assert [e.text for e in seen.events if isinstance(e, UserUttered)] == ["new session"]
+
+
 async def erased_rows_are_not_brought_back(new) -> None:
     store = new()
     tracker = await store.get_or_create_tracker("d")
@@ -191,6 +227,8 @@ CHECKS = [
     saved_tracker_is_reused_and_matches_rasas_own_store,
     unsaved_changes_are_not_handed_out,
     another_instances_writes_are_seen,
+    another_instances_turns_are_replayed_onto_the_kept_tracker,
+    a_new_session_from_another_instance_is_loaded_in_full,
     erased_rows_are_not_brought_back,
     a_new_session_hands_out_only_its_events,
     only_cache_size_conversations_are_kept,
