@@ -29,14 +29,19 @@ async def _exercise(store: StateStore, prefix: str) -> None:
 
 
 async def test_database_state_store(database: Database) -> None:
-    store = DatabaseStateStore(database)
+    store, other_worker = DatabaseStateStore(database), DatabaseStateStore(database)
     try:
         await _exercise(store, "db:")
+        # Two workers' stores (each its own connections and thread) race for the same keys.
+        for n in range(5):
+            claims = await asyncio.gather(*(s.add(f"db:claim{n}", 1, 60) for s in (store, other_worker) * 3))
+            assert claims.count(True) == 1, claims
         assert await store.add("db:gone", 1, 0.1)
         await asyncio.sleep(1.1)
         assert await store.purge() >= 1
     finally:
         await store.aclose()
+        await other_worker.aclose()
 
 
 async def test_redis_state_store() -> None:
