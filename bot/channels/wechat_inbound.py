@@ -96,8 +96,9 @@ def classify(
         return _classify_event(message, openid, fields, default_language, menu_keys)
     return ChannelReply(openid, (UNSUPPORTED,))
 
+
 def _classify_event(
-event: Any, openid: str, fields: dict[str, str], default_language: str, menu_keys: frozenset[str]
+    event: Any, openid: str, fields: dict[str, str], default_language: str, menu_keys: frozenset[str]
 ) -> CoreTurn | ChannelReply | None:
     name = str(event.event)
     if name in ("subscribe", "subscribe_scan"):

@@ -61,30 +61,39 @@ async def queue_event(
     runtime: Runtime, user: ConsoleUser, event: dict[str, Any], seen: SeenConversations | None = None
 ) -> dict[str, Any] | None:
     """What a queue page of ``user`` learns about a bus event: a visible case id and a kind, or nothing."""
-    kind = str(event.get("type", "message"))
+    case_id = event.get("case_id")
     conversation_id = event.get("conversation_id")
-    if not isinstance(event.get("case_id"), int) and isinstance(conversation_id, int):
-        known, case_id = seen.get(conversation_id) if seen is not None else (False, None)
-        if not known:
-            async with runtime.database.session() as session:
-                cases = await cases_of_conversation(session, conversation_id)
-            case_id = next((c.id for c in cases if can_see(user, c)), None)
-            if seen is not None:
-                seen.remember(conversation_id, case_id)
-        if case_id is None:
-            return None
-        return {"case_id": case_id, "kind": kind, "author": event.get("author"), "change": event.get("action")}
-    if not isinstance(event.get("case_id"), int):
-        return None
-    async with runtime.database.session() as session:
-        case = await session.get(Case, event["case_id"])
+    if isinstance(case_id, int):
+        async with runtime.database.session() as session:
+            case = await session.get(Case, case_id)
         if case is None:
             return None
-        visible = can_see(user, case)
-    if not visible:
-        # Tell the page to drop the row: it may have been claimed by a colleague.
-        return {"case_id": case.id, "kind": "gone"}
-    return {"case_id": case.id, "kind": kind, "author": event.get("author"), "change": event.get("action")}
+        if not can_see(user, case):
+            # Tell the page to drop the row: it may have been claimed by a colleague.
+            return {"case_id": case.id, "kind": "gone"}
+    elif isinstance(conversation_id, int):
+        case_id = await _visible_case_of(runtime, user, conversation_id, seen)
+        if case_id is None:
+            return None
+    else:
+        return None
+    kind = str(event.get("type", "message"))
+    return {"case_id": case_id, "kind": kind, "author": event.get("author"), "change": event.get("action")}
+
+
+async def _visible_case_of(
+    runtime: Runtime, user: ConsoleUser, conversation_id: int, seen: SeenConversations | None
+) -> int | None:
+    """The case of a conversation that ``user`` sees, from ``seen`` when it knows, else the database."""
+    known, case_id = seen.get(conversation_id) if seen is not None else (False, None)
+    if known:
+        return case_id
+    async with runtime.database.session() as session:
+        cases = await cases_of_conversation(session, conversation_id)
+    case_id = next((c.id for c in cases if can_see(user, c)), None)
+    if seen is not None:
+        seen.remember(conversation_id, case_id)
+    return case_id
 
 
 async def _events(
